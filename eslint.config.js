@@ -1,0 +1,32 @@
+import neostandard from 'neostandard'
+
+const LAYERS = ['domain', 'sources', 'reconciler', 'poller', 'store', 'plugins', 'routes', 'hub', 'widget', 'client', 'demo']
+const TOP = ['../app.js', '../server.js', '../config.js']
+
+/** Each folder may import only the folders named in `allowed`, and none of the listed packages. */
+const layer = (folder, allowed, packages = []) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [{
+        group: [...LAYERS.filter((l) => l !== folder && !allowed.includes(l)).map((l) => `../${l}/*`), ...TOP, ...packages],
+        message: `src/${folder}/ may import only ${allowed.length > 0 ? allowed.join(', ') : 'nothing else in src'}`
+      }]
+    }]
+  }
+})
+
+export default [
+  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'test/artifacts/**', 'test/fixtures/**', '.tap/**'] }),
+  layer('domain', [], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws']),
+  layer('sources', ['domain'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
+  layer('reconciler', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws']),
+  layer('store', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ws']),
+  layer('poller', ['domain', 'sources'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
+  layer('plugins', ['domain', 'sources', 'reconciler', 'poller', 'store'], []),
+  layer('routes', ['domain', 'store', 'hub'], ['ioredis', 'undici']),
+  layer('hub', ['domain', 'store'], ['ioredis', 'undici']),
+  layer('client', ['domain', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
+  layer('widget', ['domain', 'client', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
+  layer('demo', ['domain', 'sources'], ['ioredis'])
+]

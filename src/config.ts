@@ -1,0 +1,162 @@
+import { z } from 'zod'
+import { RatesError } from './domain/errors.js'
+import { CurrencySchema } from './domain/rate.js'
+import { SOURCE_IDS, isSourceId } from './domain/sources.js'
+import type { SourceId } from './domain/sources.js'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const csv = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number> =>
+  z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number)
+    .pipe(z.number().int().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`)) as unknown as z.ZodType<number>
+
+const httpUrl = z.string().trim().url('expected an absolute http(s) URL')
+  .refine((u) => /^https?:\/\//i.test(u), 'expected an http:// or https:// URL')
+
+/** The environment variables the service reads, with defaults. The single reader of configuration. */
+const EnvSchema = z.object({
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535).default(8080),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  FX_CURRENCIES: z.string().default('KGS,KZT,TJS,UZS,TMT').transform(csv)
+    .pipe(z.array(z.string().toUpperCase().pipe(CurrencySchema)).min(1, 'expected at least one currency')
+      .refine((a) => new Set(a).size === a.length, 'expected no duplicate currency')),
+  FX_QUOTE: z.string().trim().toUpperCase().default('USD')
+    .pipe(z.literal('USD', { message: 'expected USD: every source is reconciled in US dollars' })),
+  FX_SOURCES: z.string().default(SOURCE_IDS.join(',')).transform(csv)
+    .pipe(z.array(z.string().toLowerCase().refine(isSourceId, { message: `expected source ids among ${SOURCE_IDS.join(', ')}` }))
+      .min(1, 'expected at least one source')),
+  FX_POLL_INTERVAL_MS: int(50).default(300_000),
+  FX_STALE_AFTER_MS: int(1000).default(345_600_000),
+  FX_OUTLIER_PCT: z.string().trim().regex(/^\d+(\.\d+)?$/, 'expected a percentage such as 1.5').transform(Number)
+    .pipe(z.number().gt(0, 'expected more than 0').max(50, 'expected at most 50')).default(1.5),
+  FX_STATE_DIR: z.string().trim().min(1).default('./data'),
+  FX_HTTP_TIMEOUT_MS: int(100).default(15_000),
+  FX_HTTP_MAX_BYTES: int(1024).default(2_000_000),
+  FX_USER_AGENT: z.string().trim().min(1)
+    .default('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 fx-ticker/0.1'),
+  REDIS_URL: z.string().trim().url('expected a redis:// or rediss:// URL')
+    .refine((u) => /^rediss?:\/\//i.test(u), 'expected a redis:// or rediss:// URL').optional(),
+  FX_LEADER_LOCK_MS: int(500).default(15_000),
+  FX_LEADER_RENEW_MS: int(100).default(5_000),
+  CORS_ORIGINS: z.string().default('*').transform(csv)
+    .pipe(z.array(z.string().refine((o) => o === '*' || /^https?:\/\/[^/]+$/i.test(o), 'expected * or origins such as https://news.example.com'))
+      .min(1, 'expected * or a list of origins')),
+  WS_MAX_PAYLOAD: int(64, 1_048_576).default(4096),
+  WS_MAX_MESSAGES_PER_SEC: int(1).default(10),
+  WS_MAX_BUFFERED_BYTES: int(4096).default(1_048_576),
+  WS_MAX_CONNECTIONS_PER_IP: int(1).default(200),
+  WS_MAX_CONNECTIONS: int(1).default(50_000),
+  WS_HEARTBEAT_MS: int(100).default(25_000),
+  WS_PING_MS: int(100).default(30_000),
+  FX_SHUTDOWN_RETRY_MS: int(0).default(30_000)
+})
+
+/** Typed configuration; the rest of the service never reads the environment. */
+export interface Config {
+  host: string
+  port: number
+  logLevel: typeof LOG_LEVELS[number]
+  currencies: string[]
+  quote: string
+  sources: SourceId[]
+  /** Origin overrides from FX_SOURCE_<ID>_URL. */
+  sourceUrls: Partial<Record<SourceId, string>>
+  pollIntervalMs: number
+  staleAfterMs: number
+  outlierPct: number
+  stateDir: string
+  httpTimeoutMs: number
+  httpMaxBytes: number
+  userAgent: string
+  redisUrl: string | undefined
+  leaderLockMs: number
+  leaderRenewMs: number
+  corsOrigins: string[]
+  ws: {
+    maxPayload: number
+    maxMessagesPerSec: number
+    maxBufferedBytes: number
+    maxConnectionsPerIp: number
+    maxConnections: number
+    heartbeatMs: number
+    pingMs: number
+  }
+  /** Upper bound of the jittered reconnect hint sent to clients on shutdown. */
+  shutdownRetryMs: number
+}
+
+/** The variable name of a source's origin override: open-er-api -> FX_SOURCE_OPEN_ER_API_URL. */
+export function sourceUrlVariable (id: SourceId): string {
+  return `FX_SOURCE_${id.toUpperCase().replace(/-/g, '_')}_URL`
+}
+
+/** Parses the environment once; throws RATES_CONFIG whose message has one line per bad variable. */
+export function loadConfig (env: Record<string, string | undefined>): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const lines: string[] = []
+  const parsed = EnvSchema.safeParse(clean)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      lines.push(`${String(issue.path[0] ?? 'environment')}: ${issue.message}${valueHint(clean, issue.path[0])}`)
+    }
+  }
+  const sourceUrls: Partial<Record<SourceId, string>> = {}
+  for (const id of SOURCE_IDS) {
+    const name = sourceUrlVariable(id)
+    const value = clean[name]
+    if (value === undefined) continue
+    const url = httpUrl.safeParse(value)
+    if (url.success) sourceUrls[id] = url.data
+    else lines.push(`${name}: ${url.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(value)})`)
+  }
+  for (const name of Object.keys(clean)) {
+    if (/^FX_SOURCE_.+_URL$/.test(name) && !SOURCE_IDS.some((id) => sourceUrlVariable(id) === name)) {
+      lines.push(`${name}: unknown source; expected one of ${SOURCE_IDS.map(sourceUrlVariable).join(', ')}`)
+    }
+  }
+  if (parsed.success && parsed.data.FX_LEADER_RENEW_MS * 2 > parsed.data.FX_LEADER_LOCK_MS) {
+    lines.push('FX_LEADER_RENEW_MS: expected at most half of FX_LEADER_LOCK_MS, so the lock is renewed well within its lifetime')
+  }
+  if (!parsed.success || lines.length > 0) {
+    throw new RatesError('RATES_CONFIG', lines.join('\n'), 500)
+  }
+  const e = parsed.data
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    currencies: e.FX_CURRENCIES,
+    quote: e.FX_QUOTE,
+    sources: [...new Set(e.FX_SOURCES)] as SourceId[],
+    sourceUrls,
+    pollIntervalMs: e.FX_POLL_INTERVAL_MS,
+    staleAfterMs: e.FX_STALE_AFTER_MS,
+    outlierPct: e.FX_OUTLIER_PCT,
+    stateDir: e.FX_STATE_DIR,
+    httpTimeoutMs: e.FX_HTTP_TIMEOUT_MS,
+    httpMaxBytes: e.FX_HTTP_MAX_BYTES,
+    userAgent: e.FX_USER_AGENT,
+    redisUrl: e.REDIS_URL,
+    leaderLockMs: e.FX_LEADER_LOCK_MS,
+    leaderRenewMs: e.FX_LEADER_RENEW_MS,
+    corsOrigins: e.CORS_ORIGINS,
+    ws: {
+      maxPayload: e.WS_MAX_PAYLOAD,
+      maxMessagesPerSec: e.WS_MAX_MESSAGES_PER_SEC,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      maxConnectionsPerIp: e.WS_MAX_CONNECTIONS_PER_IP,
+      maxConnections: e.WS_MAX_CONNECTIONS,
+      heartbeatMs: e.WS_HEARTBEAT_MS,
+      pingMs: e.WS_PING_MS
+    },
+    shutdownRetryMs: e.FX_SHUTDOWN_RETRY_MS
+  }
+}
+
+function valueHint (env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
+  if (typeof key !== 'string' || env[key] === undefined) return ''
+  return ` (got ${JSON.stringify(env[key])})`
+}

@@ -1,0 +1,116 @@
+import { request } from 'undici'
+import type { Dispatcher } from 'undici'
+import { RatesError } from '../domain/errors.js'
+import type { FetchContext } from './source.js'
+
+export interface FetchedText {
+  text: string
+  /** True when the upstream answered 304 and the cached body was reused. */
+  notModified: boolean
+  contentType: string
+}
+
+/**
+ * GETs a URL with the poller's dispatcher, timeouts, size cap and conditional validators, and decodes
+ * the body by its declared charset (header, then XML prolog, then BOM; UTF-8 otherwise).
+ * Non-2xx answers throw RATES_SOURCE_HTTP carrying the status.
+ */
+export async function fetchText (id: string, url: string, ctx: FetchContext): Promise<FetchedText> {
+  const cached = ctx.cache.get(url)
+  const headers: Record<string, string> = {
+    'user-agent': ctx.userAgent,
+    accept: 'application/xml, text/xml, application/json, */*;q=0.5',
+    'accept-language': 'en-US,en;q=0.8,ru;q=0.6'
+  }
+  if (cached?.etag !== undefined) headers['if-none-match'] = cached.etag
+  if (cached?.lastModified !== undefined) headers['if-modified-since'] = cached.lastModified
+  let res: Dispatcher.ResponseData
+  try {
+    res = await request(url, {
+      dispatcher: ctx.dispatcher,
+      signal: ctx.signal,
+      headers,
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs
+    })
+  } catch (err) {
+    throw new RatesError('RATES_SOURCE_NETWORK', `${id}: ${describeNetworkError(err)}`, 502, { cause: err })
+  }
+  const contentType = headerOf(res.headers['content-type'])
+  if (res.statusCode === 304 && cached !== undefined) {
+    await res.body.dump()
+    return { text: cached.text, notModified: true, contentType }
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    await res.body.dump()
+    throw new RatesError('RATES_SOURCE_HTTP', `${id}: upstream answered HTTP ${res.statusCode}`, 502, { upstreamStatus: res.statusCode })
+  }
+  const bytes = await readCapped(id, res.body, ctx.maxBytes, headerOf(res.headers['content-length']))
+  const text = decode(bytes, contentType)
+  const etag = headerOf(res.headers.etag)
+  const lastModified = headerOf(res.headers['last-modified'])
+  if (etag !== '' || lastModified !== '') {
+    ctx.cache.set(url, { text, ...(etag !== '' && { etag }), ...(lastModified !== '' && { lastModified }) })
+  } else {
+    ctx.cache.delete(url)
+  }
+  return { text, notModified: false, contentType }
+}
+
+function headerOf (value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? ''
+}
+
+async function readCapped (id: string, body: Dispatcher.ResponseData['body'], maxBytes: number, declared: string): Promise<Buffer> {
+  if (declared !== '' && Number(declared) > maxBytes) {
+    await body.dump()
+    throw new RatesError('RATES_SOURCE_TOO_LARGE', `${id}: body of ${declared} bytes exceeds the ${maxBytes}-byte cap`, 502)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > maxBytes) {
+      body.destroy()
+      throw new RatesError('RATES_SOURCE_TOO_LARGE', `${id}: body exceeds the ${maxBytes}-byte cap`, 502)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks, size)
+}
+
+/** Decodes bytes by the charset the payload declares; a BOM wins, as browsers do. */
+export function decode (bytes: Uint8Array, contentType = ''): string {
+  const charset = bomCharset(bytes) ?? headerCharset(contentType) ?? prologCharset(bytes) ?? 'utf-8'
+  let decoder: InstanceType<typeof TextDecoder>
+  try {
+    decoder = new TextDecoder(charset)
+  } catch {
+    decoder = new TextDecoder('utf-8')
+  }
+  return decoder.decode(bytes)
+}
+
+function bomCharset (bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8'
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le'
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be'
+  return undefined
+}
+
+function headerCharset (contentType: string): string | undefined {
+  return /charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType)?.[1]?.toLowerCase()
+}
+
+function prologCharset (bytes: Uint8Array): string | undefined {
+  const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1')
+  return /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/i.exec(head)?.[1]?.toLowerCase()
+}
+
+function describeNetworkError (err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code
+    return code !== undefined ? `${code} ${err.message}` : err.message
+  }
+  return String(err)
+}

@@ -1,0 +1,42 @@
+import type { Fixing, Observation, Rate, Snapshot } from '../domain/rate.js'
+
+/** What a publisher hands the store: the new rates and the evidence behind them. */
+export interface PublishInput {
+  rates: Rate[]
+  /** The fixing of each rate's value date, per base, to upsert into the daily history. */
+  fixings: Record<string, Fixing>
+  /** Every source's last good observations, so a restart or a new leader reconciles exactly as before. */
+  observations: Observation[]
+}
+
+/** Called on every instance when a snapshot is published; `previous` is what this instance held before. */
+export type SnapshotListener = (snapshot: Snapshot, previous: Snapshot | undefined) => void
+
+export interface EngineHealth {
+  ok: boolean
+  /** Why the engine is not ready, for /readyz. */
+  reasons: string[]
+}
+
+/**
+ * The engine seam (embedded or Redis). Reads are synchronous from this instance's in-memory copy;
+ * `publish` allocates the next `seq`, persists, and notifies `subscribe` listeners on every instance.
+ */
+export interface Store {
+  /** The last published snapshot, or undefined before the first one. */
+  snapshot: () => Snapshot | undefined
+  /** Daily fixings of one base, oldest first. */
+  history: (base: string) => Fixing[]
+  /** The observations stored with the last publish or save. */
+  observations: () => Observation[]
+  /** Stores rates under the next seq; resolves with the stored snapshot. */
+  publish: (input: PublishInput) => Promise<Snapshot>
+  /** Stores observations when no published field changed (seq stays). */
+  saveObservations: (observations: Observation[]) => Promise<void>
+  subscribe: (listener: SnapshotListener) => () => void
+  health: () => EngineHealth
+  close: () => Promise<void>
+}
+
+/** How many daily fixings per base the history keeps. */
+export const HISTORY_DAYS = 400
