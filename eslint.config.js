@@ -9,7 +9,7 @@ const layer = (folder, allowed, packages = []) => ({
   rules: {
     'no-restricted-imports': ['error', {
       patterns: [{
-        group: [...LAYERS.filter((l) => l !== folder && !allowed.includes(l)).map((l) => `../${l}/*`), ...TOP, ...packages],
+        group: [...LAYERS.filter((l) => l !== folder && !allowed.includes(l)).map((l) => `../${l}/*`), ...(folder === 'demo' ? [] : TOP), ...packages],
         message: `src/${folder}/ may import only ${allowed.length > 0 ? allowed.join(', ') : 'nothing else in src'}`
       }]
     }]
@@ -28,5 +28,5 @@ export default [
   layer('hub', ['domain', 'store'], ['ioredis', 'undici']),
   layer('client', ['domain', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
   layer('widget', ['domain', 'client', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
-  layer('demo', ['domain', 'sources'], ['ioredis'])
+  layer('demo', LAYERS, [])
 ]

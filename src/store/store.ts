@@ -18,6 +18,20 @@ export interface EngineHealth {
   reasons: string[]
 }
 
+/** The slice of a pino logger the engines write to. */
+export interface StoreLog {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+/** Whether this instance may poll and publish; the embedded engine always may, Redis elects one leader. */
+export interface Leadership {
+  isLeader: () => boolean
+  /** Called with true when this instance becomes the leader and false when it stops being one. */
+  onChange: (listener: (leader: boolean) => void) => () => void
+}
+
 /**
  * The engine seam (embedded or Redis). Reads are synchronous from this instance's in-memory copy;
  * `publish` allocates the next `seq`, persists, and notifies `subscribe` listeners on every instance.
@@ -35,6 +49,7 @@ export interface Store {
   saveObservations: (observations: Observation[]) => Promise<void>
   subscribe: (listener: SnapshotListener) => () => void
   health: () => EngineHealth
+  leadership: Leadership
   close: () => Promise<void>
 }
 

@@ -1,0 +1,97 @@
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import websocket from '@fastify/websocket'
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Dispatcher } from 'undici'
+import type { Config } from './config.js'
+import { RatesError } from './domain/errors.js'
+import docs from './plugins/docs.js'
+import ingest from './plugins/ingest.js'
+import metrics from './plugins/metrics.js'
+import storePlugin from './plugins/store.js'
+import healthRoutes from './routes/health.js'
+import ratesRoutes from './routes/rates.js'
+import type { Source } from './sources/source.js'
+import type { Store } from './store/store.js'
+
+export interface AppDeps {
+  config: Config
+  /** Owned by the app from here on: closed with it. */
+  store: Store
+  /** The upstream adapters to poll; none on an instance that only serves. */
+  sources: Source[]
+  /** Owned by the app from here on: closed with it. */
+  dispatcher?: Dispatcher
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
+  now?: () => Date
+}
+
+/** Builds the service: Fastify, zod compilers, plugins and routes in order. Never listens. */
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps
+  const logger = deps.logger ?? { level: config.logLevel }
+  const app = Fastify({
+    ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
+    bodyLimit: 16_384,
+    trustProxy: true,
+    return503OnClosing: true,
+    forceCloseConnections: true
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.setErrorHandler((err, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'request'
+      const message = err.validation.map((v) => `${paramName(v.instancePath, v.params)}: ${v.message ?? 'invalid'}`).join('; ')
+      return reply.code(400).send({ error: 'RATES_BAD_REQUEST', message: `${where} ${message}` })
+    }
+    if (err instanceof RatesError) {
+      if (err.statusCode === 503) reply.header('retry-after', '5')
+      if (err.statusCode >= 500 && err.statusCode !== 503) request.log.error({ err }, 'request failed')
+      return reply.code(err.statusCode).send({ error: err.code, message: err.statusCode >= 500 && err.statusCode !== 503 ? 'internal error' : err.message })
+    }
+    const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500
+    if (status < 500) return reply.code(status).send({ error: (err as { code?: string }).code ?? 'RATES_BAD_REQUEST', message: (err as Error).message })
+    request.log.error({ err }, 'request failed')
+    return reply.code(500).send({ error: 'RATES_INTERNAL', message: 'internal error' })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'RATES_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+  })
+
+  await app.register(helmet, {
+    // the widget script and its data are meant to be embedded by other sites
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'] } }
+  })
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    methods: ['GET', 'HEAD', 'OPTIONS'],
+    exposedHeaders: ['ETag', 'Retry-After'],
+    maxAge: 86_400
+  })
+  await app.register(websocket, {
+    options: { maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false }
+  })
+  await app.register(docs)
+  await app.register(storePlugin, { store: deps.store })
+  await app.register(metrics)
+  await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
+  await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
+  await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote })
+  return app
+}
+
+function isLogger (logger: unknown): logger is FastifyBaseLogger {
+  return typeof logger === 'object' && logger !== null && typeof (logger as FastifyBaseLogger).child === 'function'
+}
+
+function paramName (instancePath: string, params: unknown): string {
+  const path = instancePath.replace(/^\//, '').replace(/\//g, '.')
+  const extra = (params as { issue?: { keys?: string[] } } | undefined)?.issue?.keys
+  if (path === '' && Array.isArray(extra) && extra.length > 0) return extra.join(',')
+  return path === '' ? 'parameters' : path
+}

@@ -1,0 +1,63 @@
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface Metrics {
+  registry: Registry
+  pollsTotal: Counter<'source' | 'outcome'>
+  pollSeconds: Histogram<'source'>
+  httpSeconds: Histogram<'method' | 'route' | 'status'>
+  /** Connected push clients by transport; the hub keeps it current. */
+  clients: Gauge<'transport'>
+  messagesSent: Counter<'transport' | 'type'>
+  /** Messages not delivered: slow consumers closed, frames refused. */
+  messagesDropped: Counter<'transport' | 'reason'>
+  publishesTotal: Counter
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { metrics: Metrics }
+}
+
+/** One registry per app (tests build many apps in one process), served at /metrics. */
+export default fp(async (fastify) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'fx_' })
+  const metrics: Metrics = {
+    registry,
+    pollsTotal: new Counter({ name: 'fx_source_polls_total', help: 'Upstream polls by source and outcome', labelNames: ['source', 'outcome'], registers: [registry] }),
+    pollSeconds: new Histogram({ name: 'fx_source_poll_seconds', help: 'Upstream poll latency', labelNames: ['source'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+    httpSeconds: new Histogram({ name: 'fx_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] }),
+    clients: new Gauge({ name: 'fx_push_clients', help: 'Connected WebSocket and SSE clients', labelNames: ['transport'], registers: [registry] }),
+    messagesSent: new Counter({ name: 'fx_push_messages_sent_total', help: 'Push messages sent', labelNames: ['transport', 'type'], registers: [registry] }),
+    messagesDropped: new Counter({ name: 'fx_push_messages_dropped_total', help: 'Push messages dropped or clients closed for backpressure', labelNames: ['transport', 'reason'], registers: [registry] }),
+    publishesTotal: new Counter({ name: 'fx_snapshots_published_total', help: 'Snapshots this instance published', registers: [registry] })
+  }
+  new Gauge({
+    name: 'fx_rate_age_seconds',
+    help: 'Age of each published rate, from the start of its value date',
+    labelNames: ['pair', 'stale'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      const now = Date.now()
+      for (const r of fastify.store.snapshot()?.rates ?? []) {
+        this.set({ pair: r.pair, stale: String(r.stale) }, Math.max(0, (now - Date.parse(`${r.date}T00:00:00Z`)) / 1000))
+      }
+    }
+  })
+  new Gauge({
+    name: 'fx_snapshot_seq',
+    help: 'Sequence number of the snapshot this instance serves',
+    registers: [registry],
+    collect () { this.set(fastify.store.snapshot()?.seq ?? 0) }
+  })
+  fastify.decorate('metrics', metrics)
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType)
+    return await registry.metrics()
+  })
+}, { name: 'metrics', dependencies: ['store'], fastify: '5.x' })

@@ -1,0 +1,33 @@
+import type { Observation, Quote } from '../domain/rate.js'
+import type { SourceId } from '../domain/sources.js'
+
+/**
+ * Folds one source's fresh quotes into the set of last good observations.
+ * - only `currencies` are kept: the rest of a 160-currency feed is noise here;
+ * - a currency the source no longer lists keeps its last good observation (an omission is not a zero);
+ * - an older value date than the one already held is ignored, so a lagging CDN copy cannot roll a rate back;
+ * - an unchanged quote keeps its first `fetchedAt`, so re-polling the same fixing changes nothing downstream.
+ */
+export function mergeObservations (
+  held: readonly Observation[], source: SourceId, quotes: readonly Quote[], fetchedAt: Date, currencies: readonly string[]
+): Observation[] {
+  const wanted = new Set(currencies)
+  const mine = new Map(held.filter((o) => o.source === source).map((o) => [o.base, o]))
+  const merged = new Map(mine)
+  for (const q of quotes) {
+    if (!wanted.has(q.base)) continue
+    const old = mine.get(q.base)
+    if (old !== undefined && q.date < old.date) continue
+    const same = old !== undefined && old.date === q.date && old.inverse === q.inverse && old.relErr === q.relErr && old.cadence === q.cadence
+    merged.set(q.base, same ? old : { ...q, source, fetchedAt: fetchedAt.toISOString() })
+  }
+  return [...held.filter((o) => o.source !== source), ...[...merged.values()].sort((a, b) => a.base.localeCompare(b.base))]
+}
+
+/** True when two observation sets hold the same facts. */
+export function sameObservations (a: readonly Observation[], b: readonly Observation[]): boolean {
+  if (a.length !== b.length) return false
+  const key = (o: Observation): string => JSON.stringify([o.source, o.base, o.date, o.inverse, o.relErr, o.cadence, o.fetchedAt])
+  const set = new Set(a.map(key))
+  return b.every((o) => set.has(key(o)))
+}

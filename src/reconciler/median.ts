@@ -1,0 +1,17 @@
+/** Median of a non-empty list; the mean of the middle two for an even count. */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  const upper = sorted[mid] ?? Number.NaN
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2
+}
+
+/** How far `value` lies from `reference`, in percent of the reference. */
+export function deviationPct (value: number, reference: number): number {
+  return (value - reference) / reference * 100
+}
+
+/** A signed percentage for a human-readable reason, e.g. `+2.31 %` or `-3.10 %`. */
+export function signedPct (pct: number): string {
+  return `${pct < 0 ? '-' : '+'}${Math.abs(pct).toFixed(2)} %`
+}

@@ -1,0 +1,106 @@
+import { startOfDay } from '../domain/dates.js'
+import type { Cadence, Change, Fixing, Observation, Rate, Snapshot, SourceVote } from '../domain/rate.js'
+import { PEGS } from '../domain/sources.js'
+import { orderRate } from './compare.js'
+import { isStale, nextExpectedAt, zoneOf } from './schedule.js'
+import { select } from './select.js'
+import type { Decision } from './select.js'
+
+export { changedRates, sameRates } from './compare.js'
+
+export interface ReconcileInput {
+  /** Bases in output order, e.g. ['KGS', 'KZT', 'TJS', 'UZS', 'TMT']. */
+  currencies: string[]
+  quote: string
+  /** Every source's last good observations, all currencies. */
+  observations: Observation[]
+  /** The last published snapshot, whose rates stand in when too few sources agree. */
+  previous: Snapshot | undefined
+  /** Reconciled daily fixings of a base, oldest first. */
+  history: (base: string) => Fixing[]
+  now: Date
+  outlierPct: number
+  staleAfterMs: number
+}
+
+export interface ReconcileResult {
+  /** One per currency that has a value, in `currencies` order. */
+  rates: Rate[]
+  /** Per base, the fixing of the rate computed this round (none for a rate kept from `previous`). */
+  fixings: Record<string, Fixing>
+}
+
+/** Turns every source's observations into one rate per currency; pure, deterministic, time from `now`. */
+export function reconcile (input: ReconcileInput): ReconcileResult {
+  const rates: Rate[] = []
+  const fixings: Record<string, Fixing> = {}
+  for (const base of input.currencies) {
+    const pair = `${base}/${input.quote}`
+    const tz = zoneOf(base)
+    const decision = select(base, input.observations.filter((o) => o.base === base), {
+      outlierPct: input.outlierPct,
+      now: input.now,
+      utcOffsetHours: tz
+    })
+    if (decision === undefined) {
+      const kept = input.previous?.rates.find((r) => r.pair === pair)
+      // the last good value ages in place: only its staleness follows the clock
+      if (kept !== undefined) rates.push(orderRate({ ...kept, stale: isStale(kept.date, kept.cadence, tz, input.now, input.staleAfterMs) }))
+      continue
+    }
+    const rate = rateOf(base, input.quote, decision, input, tz)
+    rates.push(rate)
+    fixings[base] = { date: rate.date, price: rate.price, inverse: rate.inverse, basis: rate.basis }
+  }
+  return { rates, fixings }
+}
+
+function rateOf (base: string, quote: string, d: Decision, input: ReconcileInput, tz: number): Rate {
+  const price = 1 / d.inverse
+  const cadence: Cadence = PEGS[base] !== undefined ? 'peg' : d.basis === 'official' ? d.cadence : 'daily'
+  return orderRate({
+    pair: `${base}/${quote}`,
+    base,
+    quote,
+    price,
+    inverse: d.inverse,
+    date: d.date,
+    basis: d.basis,
+    cadence,
+    nextExpectedAt: nextExpectedAt(d.date, cadence, tz),
+    change: changeOf(price, d.date, input.history(base)),
+    stale: isStale(d.date, cadence, tz, input.now, input.staleAfterMs),
+    observedAt: observedAt(d, tz),
+    sources: d.votes.map((v): SourceVote => {
+      const vote: SourceVote = { id: v.id, inverse: v.inverse, date: v.date, used: v.used }
+      if (!v.used && v.reason !== undefined) vote.reason = v.reason
+      return vote
+    })
+  })
+}
+
+/** The newest fetch among the used observations; a bare peg was never fetched, so its day's start. */
+function observedAt (d: Decision, tz: number): string {
+  let latest: number | undefined
+  for (const v of d.votes) {
+    if (!v.used || v.fetchedAt === undefined) continue
+    const at = Date.parse(v.fetchedAt)
+    if (Number.isFinite(at) && (latest === undefined || at > latest)) latest = at
+  }
+  return new Date(latest ?? startOfDay(d.date, tz)).toISOString()
+}
+
+/**
+ * Change against the most recent fixing strictly before `date` (a fixing of the same date is this
+ * rate's own, from an earlier round). Values are not rounded; only -0 is turned into 0.
+ */
+function changeOf (price: number, date: string, history: readonly Fixing[]): Change {
+  let prev: Fixing | undefined
+  for (const f of history) {
+    if (f.date < date && Number.isFinite(f.price) && f.price > 0 && (prev === undefined || f.date > prev.date)) prev = f
+  }
+  if (prev === undefined) return null
+  const abs = price - prev.price
+  const pct = abs / prev.price * 100
+  return { pct: pct === 0 ? 0 : pct, abs: abs === 0 ? 0 : abs, prevPrice: prev.price, prevDate: prev.date }
+}

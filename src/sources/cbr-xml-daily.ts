@@ -1,0 +1,144 @@
+import { z } from 'zod'
+import { validIso } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { fetchText } from './http.js'
+import { parseJson } from './json.js'
+import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
+import type { Decimal, PivotQuote } from './number.js'
+import { joinUrl } from './source.js'
+import type { Source, SourceOptions } from './source.js'
+
+export const CBR_XML_DAILY_ORIGIN = 'https://www.cbr-xml-daily.ru'
+export const CBR_XML_DAILY_PATH = '/daily_json.js'
+
+const ID = 'cbr-xml-daily'
+/** CBR publishes Value with 4 decimals; JSON numbers drop the trailing zeros. */
+const VALUE_DECIMALS = 4
+const CODE = /^[A-Z]{3}$/
+
+const DailySchema = z.object({
+  Date: z.string(),
+  PreviousDate: z.string().optional(),
+  Valute: z.record(z.string(), z.unknown())
+})
+
+const ValuteSchema = z.object({
+  CharCode: z.string().optional(),
+  Nominal: z.unknown(),
+  Value: z.unknown(),
+  Previous: z.unknown().optional()
+})
+
+const LatestSchema = z.object({
+  date: z.string(),
+  base: z.string(),
+  rates: z.record(z.string(), z.unknown())
+})
+
+/** Parses daily_json.js: RUB per Nominal (Value), crossed through USD; the value date is Date's calendar date. */
+export function parseCbrXmlDaily (text: string): Quote[] {
+  const doc = readDaily(text)
+  return crossDaily(doc.Valute, 'Value', dateOf('Date', doc.Date))
+}
+
+/** The previous fixing carried in the same payload (Previous fields, dated PreviousDate). */
+export function parseCbrXmlDailyPrevious (text: string): Quote[] {
+  const doc = readDaily(text)
+  if (doc.PreviousDate === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no PreviousDate`, 502)
+  return crossDaily(doc.Valute, 'Previous', dateOf('PreviousDate', doc.PreviousDate))
+}
+
+/** Parses latest.js: units per 1 RUB (Nominal/Value, 9 significant digits), so X per USD = rates[X] / rates[USD]. */
+export function parseCbrXmlDailyLatest (text: string): Quote[] {
+  const doc = LatestSchema.safeParse(parseJson(ID, text))
+  if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected {date, base, rates} in latest.js`, 502)
+  if (doc.data.base !== 'RUB') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected base RUB, got ${JSON.stringify(doc.data.base)}`, 502)
+  const date = validIso(doc.data.date)
+  if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(doc.data.date)} is not YYYY-MM-DD`, 502)
+  const entries = Object.entries(doc.data.rates)
+  if (entries.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
+  const usdRaw = doc.data.rates.USD
+  if (usdRaw === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate to cross through`, 502)
+  const usd = parseDecimal(ID, 'USD rate', usdRaw)
+  const quotes: Quote[] = [{ base: 'RUB', inverse: 1 / usd.value, date, relErr: usd.relErr, cadence: 'daily' }]
+  for (const [code, raw] of entries) {
+    if (code === 'USD' || code === 'RUB' || !CODE.test(code)) continue
+    const x = tryDecimal(`${code} rate`, raw)
+    if (x === undefined) continue
+    quotes.push({ base: code, inverse: x.value / usd.value, date, relErr: x.relErr + usd.relErr, cadence: 'daily' })
+  }
+  return quotes
+}
+
+function readDaily (text: string): z.infer<typeof DailySchema> {
+  const doc = DailySchema.safeParse(parseJson(ID, text))
+  if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected {Date, Valute} in daily_json.js`, 502)
+  return doc.data
+}
+
+/** "2025-11-26T11:30:00+03:00" is a Moscow time stamp: its calendar date is the value date. */
+function dateOf (field: string, stamp: string): string {
+  const date = /^\d{4}-\d{2}-\d{2}(?=T|$)/.exec(stamp.trim())
+  const iso = date === null ? undefined : validIso(date[0])
+  if (iso === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${field} ${JSON.stringify(stamp)} is not an ISO date`, 502)
+  return iso
+}
+
+function crossDaily (valutes: Record<string, unknown>, field: 'Value' | 'Previous', date: string): Quote[] {
+  const rows = new Map<string, PivotQuote>()
+  let usd: PivotQuote | undefined
+  for (const [key, raw] of Object.entries(valutes)) {
+    const row = ValuteSchema.safeParse(raw)
+    const code = row.success ? row.data.CharCode ?? key : key
+    if (code === 'USD') {
+      // Every other currency is crossed through this row: a bad one throws.
+      if (!row.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: malformed USD entry`, 502)
+      usd = pivotQuote(code, field, row.data)
+      continue
+    }
+    if (!row.success || !CODE.test(code) || code === 'RUB' || rows.has(code)) continue
+    try {
+      rows.set(code, pivotQuote(code, field, row.data))
+    } catch {
+      continue // one unusable entry of a currency must not sink the rest
+    }
+  }
+  if (usd === undefined) {
+    if (rows.size === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
+    throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD entry to cross through`, 502)
+  }
+  const quotes: Quote[] = [{ base: 'RUB', inverse: usd.value / usd.nominal, date, relErr: usd.relErr, cadence: 'daily' }]
+  for (const [code, x] of rows) {
+    const cross = crossViaPivot(usd, x)
+    quotes.push({ base: code, inverse: cross.value, date, relErr: cross.relErr, cadence: 'daily' })
+  }
+  return quotes
+}
+
+function pivotQuote (code: string, field: 'Value' | 'Previous', row: z.infer<typeof ValuteSchema>): PivotQuote {
+  return {
+    ...parseDecimal(ID, `${code} ${field}`, row[field], VALUE_DECIMALS),
+    nominal: parseNominal(ID, `${code} Nominal`, row.Nominal)
+  }
+}
+
+function tryDecimal (field: string, raw: unknown): Decimal | undefined {
+  try {
+    return parseDecimal(ID, field, raw)
+  } catch {
+    return undefined
+  }
+}
+
+/** cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. */
+export function createCbrXmlDailySource (opts: SourceOptions = {}): Source {
+  const url = joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH)
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const { text } = await fetchText(ID, url, ctx)
+      return parseCbrXmlDaily(text)
+    }
+  }
+}

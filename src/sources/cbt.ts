@@ -1,0 +1,130 @@
+import { z } from 'zod'
+import { addDays, civilDate, fromDmy, toDmy, validIso } from '../domain/dates.js'
+import { RatesError, isRatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { SOURCE_INFO } from '../domain/sources.js'
+import { fetchText } from './http.js'
+import { parseDecimal, parseNominal } from './number.js'
+import type { Decimal } from './number.js'
+import { rejectLaterDate } from './pivot.js'
+import { joinUrl } from './source.js'
+import type { FetchContext, Source, SourceOptions } from './source.js'
+import { createXmlParser, parseXml, xmlElement } from './xml.js'
+
+export const CBT_ORIGIN = 'https://cbt.tm'
+
+const ID = 'cbt'
+/** `rate_tmt` is published with 4 decimals, trailing zeros stripped ("3.5"). */
+const TMT_DECIMALS = 4
+/** Currencies whose `rate_usd` is USD per unit instead of units per USD. */
+const USD_PER_UNIT = new Set(['EUR', 'GBP', 'AUD', 'XDR'])
+/** Their names say so too: "ÝEWRO / ABŞ-NYŇ DOLLARY", "AWSTRALIÝA DOLLARY / ABŞ DOLL.". */
+const PER_USD_NAME = /\/\s*AB[SŞ]/i
+/** How far `rate_usd` may stray from the `rate_tmt` cross before its direction is doubted. */
+const DIRECTION_TOLERANCE = 0.1
+const parser = createXmlParser(['rate'])
+
+const DocumentSchema = z.object({
+  cbt_currency_rate: xmlElement({ date: z.string(), rate: z.array(z.unknown()).optional() })
+})
+
+const RateSchema = z.object({
+  '@_code': z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  name: z.string().default(''),
+  rate_usd: z.string().default(''),
+  multiplier: z.string().default(''),
+  rate_tmt: z.string().default('')
+})
+type Rate = z.infer<typeof RateSchema>
+
+/** TMT per 1 unit from `rate_tmt` per `multiplier` units. */
+function tmtPerUnit (row: Rate): Decimal {
+  const d = parseDecimal(ID, `${row['@_code']} rate_tmt`, row.rate_tmt, TMT_DECIMALS)
+  return { value: d.value / parseNominal(ID, `${row['@_code']} multiplier`, row.multiplier), relErr: d.relErr }
+}
+
+/**
+ * Units per USD from `rate_usd`, inverting it where it is USD per unit. The direction comes from the
+ * known list and the name; when the `rate_tmt` cross clearly contradicts it, the numbers win.
+ */
+function unitsPerUsd (row: Rate, usdTmt: number): Decimal {
+  const rate = parseDecimal(ID, `${row['@_code']} rate_usd`, row.rate_usd)
+  let inverted = USD_PER_UNIT.has(row['@_code']) || PER_USD_NAME.test(row.name.normalize('NFC'))
+  let cross: number | undefined
+  try {
+    cross = usdTmt / tmtPerUnit(row).value
+  } catch {}
+  if (cross !== undefined) {
+    const reference = cross
+    const off = (v: number): number => Math.abs(Math.log(v / reference))
+    const chosen = inverted ? 1 / rate.value : rate.value
+    const other = inverted ? rate.value : 1 / rate.value
+    if (off(chosen) > DIRECTION_TOLERANCE && off(other) <= DIRECTION_TOLERANCE) inverted = !inverted
+  }
+  return { value: inverted ? 1 / rate.value : rate.value, relErr: rate.relErr }
+}
+
+/**
+ * Parses a CBT daily file: `<date>` (DD.MM.YYYY, or YYYY-MM-DD in 2020–2023 files); TMT from the USD
+ * row's `rate_tmt` (the 3.50 peg); every other currency directly from `rate_usd`, which carries more
+ * digits than the `rate_tmt` cross. A payload dated after `asked` throws RATES_SOURCE_DATE.
+ */
+export function parseCbt (text: string, asked?: string): Quote[] {
+  const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
+  if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <cbt_currency_rate> with a <date>`, 502)
+  const root = doc.data.cbt_currency_rate
+  const date = fromDmy(root.date) ?? validIso(root.date)
+  if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(root.date)} is not a date`, 502)
+  const rows: Rate[] = []
+  for (const raw of root.rate ?? []) {
+    const row = RateSchema.safeParse(raw)
+    if (row.success) rows.push(row.data)
+  }
+  if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <rate> entries for ${date}`, 502)
+  rejectLaterDate(ID, date, asked)
+  const usdRow = rows.find((r) => r['@_code'] === 'USD')
+  if (usdRow === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate`, 502)
+  const tmt = tmtPerUnit(usdRow)
+  const quotes: Quote[] = [{ base: 'TMT', inverse: tmt.value, date, relErr: tmt.relErr, cadence: 'daily' }]
+  const seen = new Set(['USD', 'TMT'])
+  for (const row of rows) {
+    if (seen.has(row['@_code'])) continue
+    let d: Decimal
+    try {
+      d = unitsPerUsd(row, tmt.value)
+    } catch {
+      continue // one unusable row of a currency must not sink the rest
+    }
+    seen.add(row['@_code'])
+    quotes.push({ base: row['@_code'], inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
+  }
+  return quotes
+}
+
+function fileUrl (origin: string, iso: string): string {
+  return joinUrl(origin, `/kurs/${iso.slice(0, 4)}/${toDmy(iso, '')}.xml`)
+}
+
+async function fetchDay (origin: string, iso: string, ctx: FetchContext): Promise<Quote[]> {
+  return parseCbt((await fetchText(ID, fileUrl(origin, iso), ctx)).text, iso)
+}
+
+/**
+ * CBT's file for today's Ashgabat date. Sundays (and days not yet published) answer 404, so the
+ * previous day's file is tried once; any other failure, or a second 404, is the poll's error.
+ */
+export function createCbtSource (opts: SourceOptions = {}): Source {
+  const origin = opts.origin ?? CBT_ORIGIN
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const today = civilDate(ctx.now, SOURCE_INFO.cbt.utcOffsetHours)
+      try {
+        return await fetchDay(origin, today, ctx)
+      } catch (err) {
+        if (!isRatesError(err, 'RATES_SOURCE_HTTP') || err.upstreamStatus !== 404) throw err
+        return await fetchDay(origin, addDays(today, -1), ctx)
+      }
+    }
+  }
+}

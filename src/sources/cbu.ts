@@ -1,0 +1,70 @@
+import { z } from 'zod'
+import { civilDate, fromDmy } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { SOURCE_INFO } from '../domain/sources.js'
+import { fetchText } from './http.js'
+import { parseJson } from './json.js'
+import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
+import type { PivotRow } from './pivot.js'
+import { joinUrl } from './source.js'
+import type { Source, SourceOptions } from './source.js'
+
+export const CBU_ORIGIN = 'https://cbu.uz'
+export const CBU_PATH = '/en/arkhiv-kursov-valyut/json/all/'
+
+const ID = 'cbu'
+/** UZS per Nominal is always published with 2 decimals; counted explicitly in case zeros get stripped. */
+const DECIMALS = 2
+
+const EntrySchema = z.object({
+  Ccy: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  Nominal: z.union([z.string(), z.number()]).default(''),
+  Rate: z.union([z.string(), z.number()]).default(''),
+  Date: z.string()
+})
+
+interface Entry extends PivotRow {
+  date: string | undefined
+}
+
+/**
+ * Parses the CBU JSON array (string fields; `Rate` UZS per `Nominal` units, `Date` DD.MM.YYYY per
+ * entry). The value date is the USD entry's; entries with another date are skipped. `[]` is
+ * RATES_SOURCE_EMPTY; a payload dated after `asked` throws RATES_SOURCE_DATE.
+ */
+export function parseCbu (text: string, asked?: string): Quote[] {
+  const body = parseJson(ID, text)
+  if (!Array.isArray(body)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected a JSON array of rates`, 502)
+  if (body.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: empty array, no rates`, 502)
+  const entries: Entry[] = []
+  for (const raw of body) {
+    const e = EntrySchema.safeParse(raw)
+    if (e.success) entries.push({ code: e.data.Ccy, value: String(e.data.Rate), nominal: String(e.data.Nominal), date: fromDmy(e.data.Date) })
+  }
+  const usdEntry = entries.find((e) => e.code === 'USD')
+  if (usdEntry === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD entry to cross through`, 502)
+  const date = usdEntry.date
+  if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD Date is not DD.MM.YYYY`, 502)
+  rejectLaterDate(ID, date, asked)
+  const rows = entries.filter((e) => e.date === date)
+  const usd = usdPivot(ID, rows, DECIMALS)
+  const opts = { pivot: 'UZS', date, cadence: 'daily', decimals: DECIMALS } as const
+  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+}
+
+/**
+ * CBU rates in force on today's Tashkent date. The dated URL is used because the undated one only
+ * switches at local midnight; the value date still comes from the payload, since a holiday is
+ * answered with the last rate in force.
+ */
+export function createCbuSource (opts: SourceOptions = {}): Source {
+  const origin = opts.origin ?? CBU_ORIGIN
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const asked = civilDate(ctx.now, SOURCE_INFO.cbu.utcOffsetHours)
+      return parseCbu((await fetchText(ID, joinUrl(origin, `${CBU_PATH}${asked}/`), ctx)).text, asked)
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod'
+import { validIso } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { fetchText } from './http.js'
+import { parseJson } from './json.js'
+import { parseDecimal } from './number.js'
+import { joinUrl } from './source.js'
+import type { Source, SourceOptions } from './source.js'
+
+export const FAWAZAHMED0_ORIGIN = 'https://cdn.jsdelivr.net'
+export const FAWAZAHMED0_PATH = '/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json'
+
+const ID = 'fawazahmed0'
+
+const UsdSchema = z.object({
+  date: z.string(),
+  usd: z.record(z.string(), z.unknown())
+})
+
+/**
+ * Parses currencies/usd.json (tab-pretty or minified): lower-case keys, crypto tokens mixed in. Only
+ * keys of exactly three letters are currency codes; `date` is the value date.
+ */
+export function parseFawazahmed0 (text: string): Quote[] {
+  const doc = UsdSchema.safeParse(parseJson(ID, text))
+  if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected {date, usd: {...}}`, 502)
+  const date = validIso(doc.data.date)
+  if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(doc.data.date)} is not YYYY-MM-DD`, 502)
+  const quotes: Quote[] = []
+  const seen = new Set<string>()
+  for (const [key, raw] of Object.entries(doc.data.usd)) {
+    if (!/^[a-z]{3}$/.test(key)) continue
+    const code = key.toUpperCase()
+    if (code === 'USD' || seen.has(code)) continue
+    try {
+      const d = parseDecimal(ID, `${key} rate`, raw)
+      quotes.push({ base: code, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
+      seen.add(code)
+    } catch {
+      continue // one unusable rate must not sink the rest
+    }
+  }
+  if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
+  return quotes
+}
+
+/** fawazahmed0 currency-api on jsDelivr: opaque upstreams, a last-resort fill-in. */
+export function createFawazahmed0Source (opts: SourceOptions = {}): Source {
+  const url = joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH)
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const { text } = await fetchText(ID, url, ctx)
+      return parseFawazahmed0(text)
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import { validIso } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { fetchText } from './http.js'
+import { parseJson } from './json.js'
+import { parseDecimal } from './number.js'
+import { joinUrl } from './source.js'
+import type { Source, SourceOptions } from './source.js'
+
+export const FRANKFURTER_ORIGIN = 'https://api.frankfurter.dev'
+export const FRANKFURTER_PATH = '/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS'
+
+const ID = 'frankfurter'
+
+const RowSchema = z.object({
+  date: z.string(),
+  base: z.string(),
+  quote: z.string().regex(/^[A-Z]{3}$/),
+  rate: z.unknown()
+})
+
+const MessageSchema = z.object({ message: z.string() })
+
+/**
+ * Parses /v2/rates: an array of {date, base, quote, rate}. Each row carries its own value date (the
+ * blend's providers publish on different days); rows not based on USD are skipped.
+ */
+export function parseFrankfurter (text: string): Quote[] {
+  const json = parseJson(ID, text)
+  if (!Array.isArray(json)) {
+    const message = MessageSchema.safeParse(json)
+    const what = message.success ? `upstream said ${JSON.stringify(message.data.message)}` : 'expected an array of rates'
+    throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${what}`, 502)
+  }
+  const quotes: Quote[] = []
+  for (const raw of json) {
+    const row = RowSchema.safeParse(raw)
+    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD') continue
+    const date = validIso(row.data.date)
+    if (date === undefined) continue
+    try {
+      const d = parseDecimal(ID, `${row.data.quote} rate`, row.data.rate)
+      quotes.push({ base: row.data.quote, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
+    } catch {
+      continue // one unusable rate must not sink the rest
+    }
+  }
+  if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no USD-based rates`, 502)
+  return quotes
+}
+
+/** Frankfurter v2: a blend of the same central banks, used only to fill in. */
+export function createFrankfurterSource (opts: SourceOptions = {}): Source {
+  const url = joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH)
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const { text } = await fetchText(ID, url, ctx)
+      return parseFrankfurter(text)
+    }
+  }
+}

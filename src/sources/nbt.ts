@@ -1,0 +1,65 @@
+import { z } from 'zod'
+import { civilDate, fromDmy, validIso } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { SOURCE_INFO } from '../domain/sources.js'
+import { fetchText } from './http.js'
+import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
+import type { PivotRow } from './pivot.js'
+import { joinUrl } from './source.js'
+import type { Source, SourceOptions } from './source.js'
+import { createXmlParser, parseXml, xmlElement } from './xml.js'
+
+export const NBT_ORIGIN = 'https://www.nbt.tj'
+export const NBT_PATH = '/en/kurs/export_xml.php'
+
+const ID = 'nbt'
+const parser = createXmlParser(['Valute'])
+
+const DocumentSchema = z.object({
+  ValCurs: xmlElement({ '@_Date': z.string(), Valute: z.array(z.unknown()).optional() })
+})
+
+// Keyed on CharCode: the numeric ID attribute has been wrong historically (810 for RUB).
+const ValuteSchema = z.object({
+  CharCode: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  Nominal: z.string().default(''),
+  Value: z.string().default('')
+})
+
+/**
+ * Parses export_xml.php: `ValCurs/@Date` (YYYY-MM-DD; DD.MM.YYYY accepted too) and TJS per Nominal
+ * units of each `Valute`, crossed through USD. NBT answers a date out of its range with its latest
+ * snapshot, so the value date is always the payload's: earlier than `asked` is a carry-forward,
+ * later throws RATES_SOURCE_DATE.
+ */
+export function parseNbt (text: string, asked?: string): Quote[] {
+  const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
+  if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <ValCurs Date="YYYY-MM-DD">`, 502)
+  const root = doc.data.ValCurs
+  const date = validIso(root['@_Date']) ?? fromDmy(root['@_Date'])
+  if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ValCurs Date ${JSON.stringify(root['@_Date'])} is not a date`, 502)
+  const rows: PivotRow[] = []
+  for (const raw of root.Valute ?? []) {
+    const v = ValuteSchema.safeParse(raw)
+    if (v.success) rows.push({ code: v.data.CharCode, value: v.data.Value, nominal: v.data.Nominal })
+  }
+  if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <Valute> rates for ${date}`, 502)
+  rejectLaterDate(ID, date, asked)
+  const usd = usdPivot(ID, rows)
+  const opts = { pivot: 'TJS', date, cadence: 'daily' } as const
+  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+}
+
+/** NBT export_xml.php (English variant, UTF-8) for today's Dushanbe date. */
+export function createNbtSource (opts: SourceOptions = {}): Source {
+  const origin = opts.origin ?? NBT_ORIGIN
+  return {
+    id: ID,
+    async fetchQuotes (ctx) {
+      const asked = civilDate(ctx.now, SOURCE_INFO.nbt.utcOffsetHours)
+      const url = joinUrl(origin, `${NBT_PATH}?date=${asked}&export=xmlout`)
+      return parseNbt((await fetchText(ID, url, ctx)).text, asked)
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { RatesError } from '../domain/errors.js'
+import type { Quote } from '../domain/rate.js'
+import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
+import type { PivotQuote } from './number.js'
+
+/** One row of a central bank's table as published: `value` pivot units per `nominal` units of `code`. */
+export interface PivotRow {
+  code: string
+  value: string
+  nominal: string
+}
+
+export interface CrossOptions {
+  /** The bank's own currency, emitted as the USD row's value. */
+  pivot: string
+  date: string
+  cadence: Quote['cadence']
+  /** Digits of a fixed-dp format that strips trailing zeros; undefined means count the published digits. */
+  decimals?: number
+}
+
+export function parsePivotRow (id: string, row: PivotRow, decimals?: number): PivotQuote {
+  return {
+    ...parseDecimal(id, `${row.code} value`, row.value, decimals),
+    nominal: parseNominal(id, `${row.code} nominal`, row.nominal)
+  }
+}
+
+/** The USD row, which every cross goes through: missing or unusable, nothing can be quoted. */
+export function usdPivot (id: string, rows: readonly PivotRow[], decimals?: number): PivotQuote {
+  const row = rows.find((r) => r.code === 'USD')
+  if (row === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${id}: no USD row to cross through`, 502)
+  return parsePivotRow(id, row, decimals)
+}
+
+/** The pivot's own quote: pivot units per 1 USD. */
+export function pivotQuote (usd: PivotQuote, { pivot, date, cadence }: CrossOptions): Quote {
+  return { base: pivot, inverse: usd.value / usd.nominal, date, relErr: usd.relErr, cadence }
+}
+
+/**
+ * Units per USD of every other row, crossed through `usd`. A row that does not parse or is not
+ * positive is skipped (one bad currency must not sink the table); the first row of a code wins.
+ */
+export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[], opts: CrossOptions): Quote[] {
+  const seen = new Set(['USD', opts.pivot])
+  const quotes: Quote[] = []
+  for (const row of rows) {
+    if (seen.has(row.code)) continue
+    let x: PivotQuote
+    try {
+      x = parsePivotRow(id, row, opts.decimals)
+    } catch {
+      continue
+    }
+    seen.add(row.code)
+    const cross = crossViaPivot(usd, x)
+    quotes.push({ base: row.code, inverse: cross.value, date: opts.date, relErr: cross.relErr, cadence: opts.cadence })
+  }
+  return quotes
+}
+
+/**
+ * A payload dated after the date that was asked for is not a carry-forward but a wrong answer
+ * (a clock or cache problem upstream); an earlier date is normal before publication and on holidays.
+ */
+export function rejectLaterDate (id: string, date: string, asked: string | undefined): void {
+  if (asked !== undefined && date > asked) {
+    throw new RatesError('RATES_SOURCE_DATE', `${id}: payload is dated ${date}, after the ${asked} that was asked for`, 502)
+  }
+}

@@ -1,0 +1,125 @@
+import t from 'tap'
+import { build } from '../support/build.js'
+import { fiveRates, publishInput } from '../support/snapshot.js'
+import { SnapshotSchema, RateSchema } from '../../src/domain/rate.js'
+
+t.test('before the first snapshot /v1/rates is 503 with Retry-After', async (t) => {
+  const app = await build(t)
+  const res = await app.inject('/v1/rates')
+  t.equal(res.statusCode, 503)
+  t.ok(Number(res.headers['retry-after']) > 0)
+  t.match(res.json(), { error: 'RATES_NOT_READY', message: /no snapshot/ })
+})
+
+t.test('/v1/rates serves the snapshot with ETag, Cache-Control and 304', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  const res = await app.inject('/v1/rates')
+  t.equal(res.statusCode, 200)
+  const body = SnapshotSchema.parse(res.json())
+  t.equal(body.seq, 1)
+  t.same(body.rates.map((r) => r.pair), ['KGS/USD', 'KZT/USD', 'TJS/USD', 'UZS/USD', 'TMT/USD'])
+  t.equal(res.headers.etag, '"1"')
+  t.match(res.headers['cache-control'], /public/)
+  t.match(res.headers['cache-control'], /max-age=\d+/)
+  const again = await app.inject({ url: '/v1/rates', headers: { 'if-none-match': '"1"' } })
+  t.equal(again.statusCode, 304)
+  t.equal(again.body, '')
+
+  await app.store.publish(publishInput(fiveRates({ KZT: 510.5 })))
+  const stale = await app.inject({ url: '/v1/rates', headers: { 'if-none-match': '"1"' } })
+  t.equal(stale.statusCode, 200, 'a new seq invalidates the old ETag')
+  t.equal(stale.headers.etag, '"2"')
+})
+
+t.test('symbols filters the rates and keys the ETag', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  const res = await app.inject('/v1/rates?symbols=uzs,KZT')
+  t.equal(res.statusCode, 200)
+  t.same(res.json().rates.map((r: { base: string }) => r.base), ['KZT', 'UZS'])
+  t.not(res.headers.etag, '"1"')
+  const cached = await app.inject({ url: '/v1/rates?symbols=KZT,UZS', headers: { 'if-none-match': res.headers.etag as string } })
+  t.equal(cached.statusCode, 304, 'the same filter in another order has the same ETag')
+})
+
+t.test('bad parameters are 400 naming the parameter', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  for (const url of ['/v1/rates?symbols=EUR', '/v1/rates?symbols=K1', '/v1/rates?symbols=', '/v1/rates?sybmols=KZT', '/v1/history/KZT?days=0', '/v1/history/KZT?days=abc', '/v1/rates/K1']) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 400, url)
+    const body = res.json()
+    t.equal(body.error, 'RATES_BAD_REQUEST', url)
+    const param = /sybmols/.test(url) ? 'sybmols' : /days/.test(url) ? 'days' : /rates\/K1/.test(url) ? 'base' : 'symbols'
+    t.match(body.message, param, `${url} names ${param}`)
+  }
+})
+
+t.test('/v1/rates/:base serves one rate; unknown currencies are 404', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  const res = await app.inject('/v1/rates/kzt')
+  t.equal(res.statusCode, 200)
+  const rate = RateSchema.parse(res.json())
+  t.equal(rate.pair, 'KZT/USD')
+  t.equal(rate.inverse, 509.87)
+  t.ok(Math.abs(rate.price * rate.inverse - 1) < 1e-12)
+  const missing = await app.inject('/v1/rates/EUR')
+  t.equal(missing.statusCode, 404)
+  t.match(missing.json(), { error: 'RATES_NOT_FOUND', message: /EUR\/USD/ })
+})
+
+t.test('/v1/history/:base lists fixings oldest first, limited by days', async (t) => {
+  const app = await build(t)
+  for (const [date, kzt] of [['2025-11-24', 512], ['2025-11-25', 511.62], ['2025-11-26', 509.87]] as const) {
+    await app.store.publish(publishInput(fiveRates({ KZT: kzt }).map((r) => ({ ...r, date }))))
+  }
+  const all = await app.inject('/v1/history/KZT')
+  t.equal(all.statusCode, 200)
+  t.same(all.json().fixings.map((f: { date: string }) => f.date), ['2025-11-24', '2025-11-25', '2025-11-26'])
+  const two = await app.inject('/v1/history/KZT?days=2')
+  t.same(two.json().fixings.map((f: { inverse: number }) => f.inverse), [511.62, 509.87])
+  t.equal((await app.inject('/v1/history/EUR')).statusCode, 404)
+})
+
+t.test('health and readiness', async (t) => {
+  const app = await build(t)
+  t.equal((await app.inject('/healthz')).statusCode, 200)
+  const before = await app.inject('/readyz')
+  t.equal(before.statusCode, 503)
+  t.match(before.json(), { status: 'not ready', reasons: ['no snapshot yet'] })
+  await app.store.publish(publishInput(fiveRates()))
+  const after = await app.inject('/readyz')
+  t.equal(after.statusCode, 200)
+  t.match(after.json(), { status: 'ready', seq: 1 })
+  await app.store.publish(publishInput(fiveRates().map((r) => ({ ...r, stale: true }))))
+  const stale = await app.inject('/readyz')
+  t.equal(stale.statusCode, 503)
+  t.match(stale.json().reasons, ['every rate is stale'])
+})
+
+t.test('metrics and OpenAPI are served', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  await app.inject('/v1/rates')
+  const metrics = await app.inject('/metrics')
+  t.equal(metrics.statusCode, 200)
+  t.match(metrics.body, /fx_http_request_seconds_count\{method="GET",route="\/v1\/rates",status="200"\} 1/)
+  t.match(metrics.body, /fx_rate_age_seconds\{pair="KZT\/USD",stale="false"\}/)
+  t.match(metrics.body, /fx_snapshot_seq 1/)
+  const openapi = await app.inject('/openapi.json')
+  t.equal(openapi.statusCode, 200)
+  const doc = openapi.json()
+  t.ok(doc.paths['/v1/rates'], 'documents /v1/rates')
+  t.ok(doc.paths['/v1/history/{base}'], 'documents /v1/history/{base}')
+})
+
+t.test('CORS headers follow CORS_ORIGINS', async (t) => {
+  const app = await build(t, { env: { CORS_ORIGINS: 'https://news.example' } })
+  await app.store.publish(publishInput(fiveRates()))
+  const ok = await app.inject({ url: '/v1/rates', headers: { origin: 'https://news.example' } })
+  t.equal(ok.headers['access-control-allow-origin'], 'https://news.example')
+  const foreign = await app.inject({ url: '/v1/rates', headers: { origin: 'https://evil.example' } })
+  t.equal(foreign.headers['access-control-allow-origin'], undefined)
+})

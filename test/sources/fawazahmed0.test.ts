@@ -1,0 +1,113 @@
+import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
+import { FAWAZAHMED0_ORIGIN, createFawazahmed0Source, parseFawazahmed0 } from '../../src/sources/fawazahmed0.js'
+import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
+import { fetchContext } from '../support/fetch-context.js'
+import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+
+const DAY = 'fawazahmed0/usd-2025-11-26.json'
+const MIN = 'fawazahmed0/usd-2025-11-25.min.json'
+const NOT_FOUND = 'fawazahmed0/jsdelivr-404.txt'
+const text = fixtureText(DAY)
+const base = parseFawazahmed0(text)
+
+interface Usd { date: string, usd: Record<string, unknown> }
+
+const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
+
+function edit (fn: (doc: Usd) => void): string {
+  const doc = JSON.parse(text) as Usd
+  fn(doc)
+  return JSON.stringify(doc, null, '\t')
+}
+
+t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
+  const all = expectedOf('fawazahmed0')
+  t.equal(all.length, 3)
+  for (const want of all) {
+    if (want.kind === 'failure') {
+      assertRejects(t, () => parseFawazahmed0(fixtureText(want.file)), 'RATES_SOURCE_PARSE', /expected JSON/)
+      continue
+    }
+    assertQuotes(t, parseFawazahmed0(fixtureText(want.file)), want)
+  }
+  t.ok(fixtureText(DAY).includes('\t"usd": {'), 'the pretty fixture is tab-indented')
+  t.notOk(fixtureText(MIN).includes('\n'), 'the .min fixture is one line')
+})
+
+t.test('only three-letter keys become upper-case codes; crypto and USD are left out', async (t) => {
+  const codes = base.map((q) => q.base)
+  t.ok(codes.every((c) => /^[A-Z]{3}$/.test(c)))
+  t.notOk(codes.includes('USD'))
+  t.notOk(codes.includes('USDT'))
+  t.notOk(codes.includes('1INCH'))
+  t.ok(codes.includes('KGS') && codes.includes('RUB'))
+  t.ok(base.every((q) => q.date === '2025-11-26' && q.cadence === 'daily'))
+})
+
+t.test('format variations do not change the result', async (t) => {
+  const reordered = edit((d) => { d.usd = Object.fromEntries(Object.entries(d.usd).reverse()) })
+  for (const variant of [reordered, '\ufeff' + text, text.replace(/\n/g, '\r\n'), JSON.stringify(JSON.parse(text))]) {
+    t.same(byBase(parseFawazahmed0(variant)), byBase(base))
+  }
+})
+
+t.test('missing and unusable rates are skipped, not zero', async (t) => {
+  const got = byBase(parseFawazahmed0(edit((d) => {
+    delete d.usd.tjs
+    d.usd.kgs = 0
+    d.usd.kzt = 'NaN'
+    d.usd.eur = null
+  })))
+  for (const code of ['TJS', 'KGS', 'KZT', 'EUR']) t.notOk(got.has(code), `${code} absent`)
+  t.equal(got.size, base.length - 4)
+  t.ok(relDiff(got.get('UZS')?.inverse ?? NaN, Number(expected(DAY).units_per_usd.UZS)) < 1e-6)
+})
+
+t.test('relErr follows the printed decimals', async (t) => {
+  const uzs = byBase(base).get('UZS')?.relErr ?? 0
+  t.ok(uzs > 0 && uzs < 1e-9, `UZS at 7 dp (${uzs})`)
+})
+
+t.test('wrong shapes, dates and empty payloads', async (t) => {
+  assertRejects(t, () => parseFawazahmed0(edit((d) => { d.date = '26.11.2025' })), 'RATES_SOURCE_PARSE', /date/)
+  assertRejects(t, () => parseFawazahmed0('{"date":"2025-11-26","eur":{"kgs":100}}'), 'RATES_SOURCE_PARSE')
+  assertRejects(t, () => parseFawazahmed0('{"date":"2025-11-26","usd":{"usd":1,"usdt":1.0004,"1inch":4}}'), 'RATES_SOURCE_EMPTY')
+  assertRejects(t, () => parseFawazahmed0('<html><head><title>502</title></head></html>'), 'RATES_SOURCE_PARSE', /HTML/)
+})
+
+t.test('fetchQuotes asks the @latest usd.json on the CDN', async (t) => {
+  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const server = await fixtureServer(t, (req, res) => {
+    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    if (req.url?.startsWith('/missing/') === true) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end(fixture(NOT_FOUND))
+      return
+    }
+    if (req.url?.startsWith('/soft/') === true) {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end(fixture(NOT_FOUND))
+      return
+    }
+    if (req.headers['if-none-match'] === 'W/"f1"') {
+      res.writeHead(304, { etag: 'W/"f1"' })
+      res.end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', etag: 'W/"f1"' })
+    res.end(fixture(DAY))
+  })
+  const ctx = fetchContext(t)
+  const source = createFawazahmed0Source({ origin: `${server.url}/cdn` })
+  t.equal(source.id, 'fawazahmed0')
+  const first = await source.fetchQuotes(ctx)
+  assertQuotes(t, first, expected(DAY))
+  t.equal(seen[0]?.url, '/cdn/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json')
+  t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
+  t.same(await source.fetchQuotes(ctx), first, 'a 304 reuses the cached body')
+  t.equal(seen[1]?.inm, 'W/"f1"')
+  await t.rejects(createFawazahmed0Source({ origin: `${server.url}/missing` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
+  await t.rejects(createFawazahmed0Source({ origin: `${server.url}/soft` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_PARSE' })
+  t.equal(FAWAZAHMED0_ORIGIN, 'https://cdn.jsdelivr.net')
+})

@@ -1,0 +1,119 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import type { Test } from 'tap'
+import { SnapshotSchema } from '../../src/domain/rate.js'
+import type { Observation, Snapshot } from '../../src/domain/rate.js'
+import { HISTORY_DAYS } from '../../src/store/store.js'
+import type { Store } from '../../src/store/store.js'
+import { fiveRates, publishInput, rate } from '../support/snapshot.js'
+
+/** Builds a fresh, empty store for one test and closes it when the test ends. */
+export type StoreFactory = (t: Test) => Promise<Store>
+
+export function observation (source: string, base: string, inverse: number, date = '2025-11-26'): Observation {
+  return { source, base, inverse, date, relErr: 1e-6, cadence: 'daily', fetchedAt: `${date}T06:00:00.000Z` }
+}
+
+/** YYYY-MM-DD of the n-th day after 2024-01-01. */
+export function day (n: number): string {
+  return new Date(Date.UTC(2024, 0, 1 + n)).toISOString().slice(0, 10)
+}
+
+/**
+ * The Store contract every engine honours. `settleMs` is how long to wait for stray notifications
+ * (an engine that notifies through a network round trip could deliver a duplicate late).
+ */
+export function conformance (t: Test, name: string, factory: StoreFactory, { settleMs = 50 } = {}): void {
+  t.test(`${name}: the store contract`, async (t) => {
+    t.test('is empty at first and healthy', async (t) => {
+      const store = await factory(t)
+      t.equal(store.snapshot(), undefined)
+      t.same(store.history('KZT'), [])
+      t.same(store.observations(), [])
+      t.same(store.health(), { ok: true, reasons: [] })
+      t.equal(store.leadership.isLeader(), true, 'a lone store may publish')
+    })
+
+    t.test('publish allocates seq 1, 2, 3 and reads back what it stored', async (t) => {
+      const store = await factory(t)
+      const seqs: number[] = []
+      let last: Snapshot | undefined
+      for (let i = 0; i < 3; i++) {
+        const rates = fiveRates({ KZT: 509 + i })
+        last = await store.publish(publishInput(rates))
+        seqs.push(last.seq)
+        t.ok(SnapshotSchema.safeParse(last).success, 'the stored snapshot is valid')
+        t.same(last.rates, rates)
+        t.equal(last.quote, 'USD')
+      }
+      t.same(seqs, [1, 2, 3])
+      t.same(store.snapshot(), last)
+      t.equal(store.snapshot()?.rates.find((r) => r.base === 'KZT')?.inverse, 511)
+    })
+
+    t.test('history upserts one fixing per date, oldest first', async (t) => {
+      const store = await factory(t)
+      await store.publish(publishInput([rate('KZT', 510, { date: day(2) })]))
+      await store.publish(publishInput([rate('KZT', 511, { date: day(0) })]))
+      await store.publish(publishInput([rate('KZT', 512, { date: day(1) }), rate('UZS', 12000, { date: day(1) })]))
+      await store.publish(publishInput([rate('KZT', 513, { date: day(2) })]))
+      t.same(store.history('KZT').map((f) => [f.date, f.inverse]), [[day(0), 511], [day(1), 512], [day(2), 513]])
+      t.same(store.history('UZS').map((f) => f.date), [day(1)])
+      t.same(store.history('TJS'), [])
+      t.same(store.history('KZT')[0], { date: day(0), price: 1 / 511, inverse: 511, basis: 'official' })
+    })
+
+    t.test(`history keeps the newest ${HISTORY_DAYS} days`, async (t) => {
+      const store = await factory(t)
+      for (let i = 0; i < HISTORY_DAYS + 2; i++) {
+        await store.publish(publishInput([rate('KGS', 87 + i / 1000, { date: day(i) })]))
+      }
+      const history = store.history('KGS')
+      t.equal(history.length, HISTORY_DAYS)
+      t.equal(history[0]?.date, day(2), 'the two oldest days are gone')
+      t.equal(history.at(-1)?.date, day(HISTORY_DAYS + 1))
+      t.equal(store.snapshot()?.seq, HISTORY_DAYS + 2)
+    })
+
+    t.test('observations are stored with a publish and saved without moving seq', async (t) => {
+      const store = await factory(t)
+      const first = [observation('nbk', 'KZT', 509.87), observation('cbr', 'KZT', 510.1)]
+      const published = await store.publish({ ...publishInput(fiveRates()), observations: first })
+      t.same(store.observations(), first)
+      let notified = 0
+      store.subscribe(() => { notified++ })
+      const second = [observation('nbk', 'KZT', 509.9, '2025-11-27')]
+      await store.saveObservations(second)
+      t.same(store.observations(), second)
+      t.same(store.snapshot(), published, 'the snapshot and its seq stay')
+      const next = await store.publish(publishInput(fiveRates({ KZT: 509.9 })))
+      t.equal(next.seq, published.seq + 1)
+      await delay(settleMs)
+      t.equal(notified, 1, 'saving observations notifies nobody')
+    })
+
+    t.test('subscribers get (snapshot, previous) once per publish until they unsubscribe', async (t) => {
+      const store = await factory(t)
+      const seen: Array<[number, number | undefined]> = []
+      const other: number[] = []
+      const unsubscribe = store.subscribe((snapshot, previous) => { seen.push([snapshot.seq, previous?.seq]) })
+      store.subscribe((snapshot) => { other.push(snapshot.seq) })
+      store.subscribe(() => { throw new Error('a broken listener') })
+      const one = await store.publish(publishInput(fiveRates()))
+      await store.publish(publishInput(fiveRates({ KZT: 511 })))
+      await delay(settleMs)
+      t.same(seen, [[1, undefined], [2, 1]])
+      unsubscribe()
+      await store.publish(publishInput(fiveRates({ KZT: 512 })))
+      await delay(settleMs)
+      t.same(seen, [[1, undefined], [2, 1]], 'nothing after unsubscribe')
+      t.same(other, [1, 2, 3], 'other listeners still hear, past a throwing one')
+      t.equal(one.seq, 1)
+    })
+
+    t.test('close resolves', async (t) => {
+      const store = await factory(t)
+      await store.publish(publishInput(fiveRates()))
+      await t.resolves(store.close())
+    })
+  })
+}
