@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
 import { RateSchema, pairOf } from '../domain/rate.js'
 import type { Snapshot } from '../domain/rate.js'
-import { BaseParamsSchema, ErrorSchema, HistoryQuerySchema, HistorySchema, RatesResponseSchema, SymbolsQuerySchema } from './schemas.js'
+import { BaseParamsSchema, ErrorSchema, NotModifiedSchema, HistoryQuerySchema, HistorySchema, RatesResponseSchema, SymbolsQuerySchema } from './schemas.js'
 
 // CDNs may keep an answer for a minute and serve it stale while revalidating or when we are down
 const CACHE_CONTROL = 'public, max-age=30, s-maxage=60, stale-while-revalidate=300, stale-if-error=86400'
@@ -32,7 +32,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     schema: {
       summary: 'The current snapshot of every rate, or of the given symbols',
       querystring: SymbolsQuerySchema,
-      response: { 200: RatesResponseSchema, 400: ErrorSchema, 503: ErrorSchema }
+      response: { 200: RatesResponseSchema, 304: NotModifiedSchema, 400: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
     const symbols = request.query.symbols
@@ -41,7 +41,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     const filter = symbols === undefined ? '' : `-${[...new Set(symbols)].sort().join('.')}`
     const etag = `"${snapshot.seq}${filter}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
     if (symbols === undefined) return snapshot
     const wanted = new Set(symbols)
     return { ...snapshot, rates: snapshot.rates.filter((r) => wanted.has(r.base)) }
@@ -51,7 +51,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     schema: {
       summary: 'The current rate of one currency',
       params: BaseParamsSchema,
-      response: { 200: RateSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
+      response: { 200: RateSchema, 304: NotModifiedSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
     const { base } = request.params
@@ -61,7 +61,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     if (rate === undefined) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
     const etag = `"${snapshot.seq}-${base}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL)
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
     return rate
   })
 

@@ -25,6 +25,9 @@ export const HistorySchema = z.object({
   fixings: z.array(FixingSchema)
 })
 
+/** 304 carries no body; fastify drops the payload for it. */
+export const NotModifiedSchema = z.null()
+
 export const RatesResponseSchema = SnapshotSchema
 
 export const HealthSchema = z.object({ status: z.literal('ok') })

@@ -4,8 +4,10 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { fetchText } from './http.js'
 import { parseJson } from './json.js'
-import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
-import type { Decimal, PivotQuote } from './number.js'
+import { parseDecimal } from './number.js'
+import type { Decimal } from './number.js'
+import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
 
@@ -86,41 +88,22 @@ function dateOf (field: string, stamp: string): string {
 }
 
 function crossDaily (valutes: Record<string, unknown>, field: 'Value' | 'Previous', date: string): Quote[] {
-  const rows = new Map<string, PivotQuote>()
-  let usd: PivotQuote | undefined
+  const rows: PivotRow[] = []
   for (const [key, raw] of Object.entries(valutes)) {
     const row = ValuteSchema.safeParse(raw)
-    const code = row.success ? row.data.CharCode ?? key : key
-    if (code === 'USD') {
-      // Every other currency is crossed through this row: a bad one throws.
-      if (!row.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: malformed USD entry`, 502)
-      usd = pivotQuote(code, field, row.data)
-      continue
-    }
-    if (!row.success || !CODE.test(code) || code === 'RUB' || rows.has(code)) continue
-    try {
-      rows.set(code, pivotQuote(code, field, row.data))
-    } catch {
-      continue // one unusable entry of a currency must not sink the rest
-    }
+    if (!row.success) continue
+    const code = row.data.CharCode ?? key
+    if (CODE.test(code)) rows.push({ code, value: printed(row.data[field]), nominal: printed(row.data.Nominal) })
   }
-  if (usd === undefined) {
-    if (rows.size === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
-    throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD entry to cross through`, 502)
-  }
-  const quotes: Quote[] = [{ base: 'RUB', inverse: usd.value / usd.nominal, date, relErr: usd.relErr, cadence: 'daily' }]
-  for (const [code, x] of rows) {
-    const cross = crossViaPivot(usd, x)
-    quotes.push({ base: code, inverse: cross.value, date, relErr: cross.relErr, cadence: 'daily' })
-  }
-  return quotes
+  if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
+  const usd = usdPivot(ID, rows, VALUE_DECIMALS)
+  const opts = { pivot: 'RUB', date, cadence: 'daily', decimals: VALUE_DECIMALS } as const
+  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
 }
 
-function pivotQuote (code: string, field: 'Value' | 'Previous', row: z.infer<typeof ValuteSchema>): PivotQuote {
-  return {
-    ...parseDecimal(ID, `${code} ${field}`, row[field], VALUE_DECIMALS),
-    nominal: parseNominal(ID, `${code} Nominal`, row.Nominal)
-  }
+/** JSON numbers as printed; anything else becomes text that fails number parsing. */
+function printed (raw: unknown): string {
+  return typeof raw === 'number' || typeof raw === 'string' ? String(raw) : JSON.stringify(raw) ?? ''
 }
 
 function tryDecimal (field: string, raw: unknown): Decimal | undefined {

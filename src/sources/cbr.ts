@@ -3,8 +3,8 @@ import { fromDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { fetchText } from './http.js'
-import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
-import type { PivotQuote } from './number.js'
+import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
 import { createXmlParser, looksLikeHtml, parseXml } from './xml.js'
@@ -29,7 +29,6 @@ const ValuteSchema = z.object({
   Value: z.string().optional(),
   VunitRate: z.string().optional()
 })
-type Valute = z.infer<typeof ValuteSchema>
 
 /**
  * Parses XML_daily.asp (already decoded from windows-1251): RUB per Nominal units of each currency,
@@ -48,46 +47,20 @@ export function parseCbr (text: string): Quote[] {
   const date = fromDmy(root['@_Date'])
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ValCurs Date ${JSON.stringify(root['@_Date'])} is not DD.MM.YYYY`, 502)
 
-  const rows = new Map<string, Valute>()
+  const rows: PivotRow[] = []
   for (const raw of root.Valute ?? []) {
     const row = ValuteSchema.safeParse(raw)
-    if (row.success && !rows.has(row.data.CharCode)) rows.set(row.data.CharCode, row.data)
+    if (!row.success) continue
+    const { CharCode: code, Nominal: nominal, Value: value, VunitRate: unitRate } = row.data
+    // Value (4 dp per Nominal) is the precise figure; VunitRate is Value/Nominal with trailing zeros
+    // trimmed and E-notation for tiny values, so it only stands in when Value is absent.
+    if (value !== undefined) rows.push({ code, value, nominal })
+    else if (unitRate !== undefined) rows.push({ code, value: unitRate, nominal: '1' })
   }
-  if (rows.size === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <Valute> rates for ${date}`, 502)
-
-  const usdRow = rows.get('USD')
-  if (usdRow === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD row to cross through`, 502)
-  const usd = pivotQuote(usdRow) // throws: without USD nothing can be crossed
-  const quotes: Quote[] = [{ base: 'RUB', inverse: usd.value / usd.nominal, date, relErr: usd.relErr, cadence: 'daily' }]
-  for (const [code, row] of rows) {
-    if (code === 'USD' || code === 'RUB') continue
-    let x: PivotQuote
-    try {
-      x = pivotQuote(row)
-    } catch {
-      continue // one unusable row of a currency must not sink the rest
-    }
-    const cross = crossViaPivot(usd, x)
-    quotes.push({ base: code, inverse: cross.value, date, relErr: cross.relErr, cadence: 'daily' })
-  }
-  return quotes
-}
-
-/**
- * RUB per `nominal` units. Value (4 dp per Nominal) is preferred: VunitRate is Value/Nominal with
- * trailing zeros trimmed and E-notation for tiny values, so it is only a fallback.
- */
-function pivotQuote (row: Valute): PivotQuote {
-  const field = `${row.CharCode} Value`
-  if (row.Value !== undefined) {
-    try {
-      return { ...parseDecimal(ID, field, row.Value), nominal: parseNominal(ID, `${row.CharCode} Nominal`, row.Nominal) }
-    } catch (err) {
-      if (row.VunitRate === undefined) throw err
-    }
-  }
-  if (row.VunitRate === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${row.CharCode} has neither Value nor VunitRate`, 502)
-  return { ...parseDecimal(ID, `${row.CharCode} VunitRate`, row.VunitRate), nominal: 1 }
+  if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <Valute> rates for ${date}`, 502)
+  const usd = usdPivot(ID, rows)
+  const opts = { pivot: 'RUB', date, cadence: 'daily' } as const
+  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
 }
 
 /** Bank of Russia XML_daily.asp: all five currencies via RUB, one request. */

@@ -53,7 +53,9 @@ function unitsPerUsd (row: Rate, usdTmt: number): Decimal {
   let cross: number | undefined
   try {
     cross = usdTmt / tmtPerUnit(row).value
-  } catch {}
+  } catch {
+    // Without a usable rate_tmt there is nothing to check the direction against.
+  }
   if (cross !== undefined) {
     const reference = cross
     const off = (v: number): number => Math.abs(Math.log(v / reference))

@@ -4,6 +4,7 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { SOURCE_INFO } from '../domain/sources.js'
 import { fetchText } from './http.js'
+import { parseJson } from './json.js'
 import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
@@ -53,12 +54,9 @@ function describe (value: unknown): string {
 
 function readDocument (text: string): { items: Item[], rootDate: string | undefined } {
   // A bad or missing fdate is answered with a JSON body, not XML.
-  if (/^\s*\{/.test(stripBom(text))) {
-    let message = ''
-    try {
-      message = `: ${describe((JSON.parse(stripBom(text)) as { message?: unknown }).message)}`
-    } catch {}
-    throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected XML, got a JSON error body${message}`, 502)
+  if (/^\s*[{[]/.test(stripBom(text))) {
+    const body = parseJson(ID, text) as { message?: unknown } | null // JSON garbage throws PARSE itself
+    throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected XML, got a JSON body: ${describe(body?.message ?? body)}`, 502)
   }
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <rates> or <rss><channel>`, 502)

@@ -239,3 +239,11 @@ t.test('a kept rate from JSON is normalised to RateSchema key order', async (t) 
   const kept = run([], { previous: snapshotOf([shuffled]), currencies: ['KZT'] })
   t.equal(JSON.stringify(kept.rates[0]), JSON.stringify(first.rates[0]))
 })
+
+t.test('the peg itself gives way when every TMT source moves away from it', async (t) => {
+  const rate = rateOf(t, run([obs('cbt', 'TMT', 3.8), obs('cbu', 'TMT', 3.79), obs('cbr', 'TMT', 3.81)]), 'TMT')
+  t.equal(rate.basis, 'consensus')
+  t.equal(rate.inverse, 3.8)
+  t.same(rate.sources[0], { id: 'peg', inverse: 3.5, date: '2025-11-26', used: false, reason: 'outlier: -7.89 % from the median of 3' })
+  t.ok(rate.sources.slice(1).every((s) => s.used), 'CBT votes like any other bank')
+})

@@ -4,6 +4,7 @@ import { CBR_ORIGIN, createCbrSource, parseCbr } from '../../src/sources/cbr.js'
 import { decode } from '../../src/sources/http.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
 import type { Asserts } from '../support/expected.js'
+import { encodeCp1251 } from '../support/cp1251.js'
 import { fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
 
@@ -84,9 +85,13 @@ t.test('a changed nominal with the value scaled gives the same rate', async (t) 
     'Value', (Number(field(row, 'Value').replace(',', '.')) / 10).toFixed(5).replace('.', ',')))
   xml = editRow(xml, 'UZS', (row) => setField(setField(row, 'Nominal', '1 000 000'),
     'Value', (Number(field(row, 'Value').replace(',', '.')) * 100).toFixed(2).replace('.', ',')))
-  const got = byBase(parseCbr(xml))
   const was = byBase(base)
-  for (const code of ['KZT', 'UZS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  // Served as windows-1251 bytes, as cbr.ru does.
+  const bytes = encodeCp1251(xml)
+  for (const got of [byBase(parseCbr(xml)), byBase(parseCbr(decode(bytes, 'text/xml; charset=windows-1251')))]) {
+    for (const code of ['KZT', 'UZS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+    t.equal(got.size, base.length)
+  }
 })
 
 t.test('a missing currency is omitted, not zero', async (t) => {
@@ -105,10 +110,11 @@ t.test('an unusable value skips that currency only', async (t) => {
   xml = editRow(xml, 'KZT', (row) => setField(setField(row, 'Value', 'н/д'), 'VunitRate', '-'))
   xml = editRow(xml, 'TJS', (row) => setField(row, 'Nominal', '0'))
   xml = editRow(xml, 'EUR', (row) => setField(setField(row, 'Value', '-92,3340'), 'VunitRate', 'NaN'))
+  xml = editRow(xml, 'GBP', (row) => setField(row, 'Value', ''))
   const got = byBase(parseCbr(xml))
-  for (const code of ['KGS', 'KZT', 'EUR']) t.notOk(got.has(code), `${code} skipped`)
-  // A bad nominal falls back to VunitRate, which is already per unit.
-  t.ok(relDiff(got.get('TJS')?.inverse ?? NaN, Number(expected(DAY).units_per_usd.TJS)) < 1e-6)
+  // A present but broken Value makes the row suspect: VunitRate does not paper over it.
+  for (const code of ['KGS', 'KZT', 'TJS', 'EUR', 'GBP']) t.notOk(got.has(code), `${code} skipped`)
+  t.equal(got.size, base.length - 5)
   t.ok(relDiff(got.get('UZS')?.inverse ?? NaN, Number(expected(DAY).units_per_usd.UZS)) < 1e-6)
   for (const q of got.values()) t.ok(Number.isFinite(q.inverse) && q.inverse > 0)
 })

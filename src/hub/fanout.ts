@@ -1,0 +1,115 @@
+import type { Snapshot } from '../domain/rate.js'
+import { createFrame, diffRates, filterRates, heartbeatOf } from './messages.js'
+import type { Filter, Frame } from './messages.js'
+
+export type Transport = 'ws' | 'sse'
+
+/** One connected client, whatever its transport. */
+export interface Peer {
+  readonly transport: Transport
+  filter: Filter
+  /** Queues the frame, or drops the peer when it is too far behind; false when nothing was queued. */
+  deliver: (frame: Frame) => boolean
+}
+
+/** What the fan-out reports to metrics: counts per transport, once per group rather than per client. */
+export type SentCounter = (transport: Transport, type: Frame['type'], count: number) => void
+
+interface Group { filter: Filter, peers: Set<Peer> }
+
+/**
+ * The clients of this instance grouped by filter. Each message is serialised once per group (or once per
+ * distinct set of rates, when filters overlap) and the same bytes are queued on every client of the group.
+ */
+export function createFanout ({ sent, now }: { sent: SentCounter, now: () => Date }) {
+  const groups = new Map<string, Group>()
+  // frames that depend only on (seq, filter): reused by every client that connects or subscribes at that seq
+  let greetings = new Map<string, Frame>()
+  let greetingsSeq = -1
+
+  const deliverAll = (group: Group, frame: Frame): void => {
+    let ws = 0
+    let sse = 0
+    for (const peer of group.peers) {
+      if (!peer.deliver(frame)) continue
+      if (peer.transport === 'ws') ws++
+      else sse++
+    }
+    if (ws > 0) sent('ws', frame.type, ws)
+    if (sse > 0) sent('sse', frame.type, sse)
+  }
+
+  const cached = (key: string, seq: number, make: () => Frame): Frame => {
+    if (seq !== greetingsSeq) {
+      greetings = new Map()
+      greetingsSeq = seq
+    }
+    let frame = greetings.get(key)
+    if (frame === undefined) {
+      frame = make()
+      greetings.set(key, frame)
+    }
+    return frame
+  }
+
+  return {
+    size (): number {
+      let n = 0
+      for (const g of groups.values()) n += g.peers.size
+      return n
+    },
+    * peers (): Generator<Peer> {
+      for (const g of groups.values()) yield * g.peers
+    },
+    add (peer: Peer): void {
+      let group = groups.get(peer.filter.key)
+      if (group === undefined) {
+        group = { filter: peer.filter, peers: new Set() }
+        groups.set(peer.filter.key, group)
+      }
+      group.peers.add(peer)
+    },
+    remove (peer: Peer): void {
+      const group = groups.get(peer.filter.key)
+      if (group === undefined || !group.peers.delete(peer)) return
+      if (group.peers.size === 0) groups.delete(peer.filter.key)
+    },
+    move (peer: Peer, filter: Filter): void {
+      this.remove(peer)
+      peer.filter = filter
+      this.add(peer)
+    },
+    /** The first message on a (re)connect or subscribe: a lone heartbeat when the client is current, else a snapshot. */
+    greeting (snapshot: Snapshot | undefined, filter: Filter, since: number | undefined): Frame {
+      if (snapshot === undefined || since === snapshot.seq) {
+        return cached(`h${filter.key}`, snapshot?.seq ?? 0, () => createFrame(heartbeatOf(snapshot, filter, now())))
+      }
+      return cached(`s${filter.key}`, snapshot.seq, () => createFrame({ type: 'snapshot', seq: snapshot.seq, rates: filterRates(snapshot.rates, filter) }))
+    },
+    /** Forwards one store publish: only changed rates, to the groups they concern. */
+    publish (snapshot: Snapshot, previous: Snapshot | undefined): void {
+      const changed = previous === undefined ? undefined : diffRates(previous, snapshot)
+      if (changed?.length === 0) return
+      const frames = new Map<string, Frame>()
+      for (const group of groups.values()) {
+        const rates = filterRates(changed ?? snapshot.rates, group.filter)
+        if (changed !== undefined && rates.length === 0) continue
+        const key = rates.map((r) => r.pair).join(',')
+        let frame = frames.get(key)
+        if (frame === undefined) {
+          frame = createFrame({ type: changed === undefined ? 'snapshot' : 'update', seq: snapshot.seq, rates })
+          frames.set(key, frame)
+        }
+        deliverAll(group, frame)
+      }
+    },
+    /** Proof of life for every client; built once per group. */
+    heartbeat (snapshot: Snapshot | undefined): void {
+      greetingsSeq = -1
+      const t = now()
+      for (const group of groups.values()) deliverAll(group, createFrame(heartbeatOf(snapshot, group.filter, t)))
+    }
+  }
+}
+
+export type Fanout = ReturnType<typeof createFanout>

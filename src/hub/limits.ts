@@ -1,0 +1,91 @@
+/** The per-instance bounds of the push hub, as configured (WS_* and CORS_ORIGINS). */
+export interface HubLimits {
+  maxPayload: number
+  maxMessagesPerSec: number
+  maxBufferedBytes: number
+  maxConnectionsPerIp: number
+  maxConnections: number
+  heartbeatMs: number
+  pingMs: number
+}
+
+/** A uniform whole number of milliseconds in [min, max]: spreads reconnects of many clients over time. */
+export function jitter (min: number, max: number, random: () => number = Math.random): number {
+  const lo = Math.min(min, max)
+  return lo + Math.floor(random() * (Math.max(min, max) - lo + 1))
+}
+
+/** The reconnect hint sent on shutdown: [1 s, shutdownRetryMs], or [max/2, max] for small test values. */
+export function shutdownHint (shutdownRetryMs: number, random?: () => number): number {
+  return jitter(Math.min(1000, Math.floor(shutdownRetryMs / 2)), shutdownRetryMs, random)
+}
+
+/** `restart; retry in 12345 ms`: the close reason the client parses (at most 123 bytes). */
+export function retryReason (what: string, ms: number): string {
+  return `${what}; retry in ${ms} ms`
+}
+
+/**
+ * Whether a browser page on `origin` may open a stream. No Origin header (a server-side client) and the
+ * service's own origin are always allowed; otherwise `*` or an exact entry of CORS_ORIGINS.
+ */
+export function originAllowed (origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined || allowed.includes('*')) return true
+  if (allowed.some((a) => a.toLowerCase() === origin.toLowerCase())) return true
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase()
+  } catch {
+    return false
+  }
+}
+
+export type Admission = { ok: true, release: () => void } | { ok: false, statusCode: 429 | 503, message: string }
+
+/** Counts open streams (WebSocket and SSE together) per client address and in total. */
+export function createConnectionCounter (limits: Pick<HubLimits, 'maxConnections' | 'maxConnectionsPerIp'>) {
+  const perIp = new Map<string, number>()
+  let total = 0
+  return {
+    total: () => total,
+    /** Reserves a slot; `release` must run exactly once when the connection ends (extra calls are ignored). */
+    admit (ip: string): Admission {
+      if (total >= limits.maxConnections) {
+        return { ok: false, statusCode: 503, message: `this instance serves at most ${limits.maxConnections} streams; retry later or elsewhere` }
+      }
+      const mine = perIp.get(ip) ?? 0
+      if (mine >= limits.maxConnectionsPerIp) {
+        return { ok: false, statusCode: 429, message: `at most ${limits.maxConnectionsPerIp} streams per client address` }
+      }
+      perIp.set(ip, mine + 1)
+      total++
+      let released = false
+      return {
+        ok: true,
+        release () {
+          if (released) return
+          released = true
+          total--
+          const left = (perIp.get(ip) ?? 1) - 1
+          if (left <= 0) perIp.delete(ip)
+          else perIp.set(ip, left)
+        }
+      }
+    }
+  }
+}
+
+/** A token bucket of `perSec` messages a second with a burst of `perSec`. */
+export function createRateLimiter (perSec: number, now: () => number = Date.now) {
+  let tokens = perSec
+  let last = now()
+  return {
+    take (): boolean {
+      const t = now()
+      tokens = Math.min(perSec, tokens + ((t - last) / 1000) * perSec)
+      last = t
+      if (tokens < 1) return false
+      tokens -= 1
+      return true
+    }
+  }
+}
