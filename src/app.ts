@@ -12,8 +12,10 @@ import docs from './plugins/docs.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
 import storePlugin from './plugins/store.js'
+import hub from './hub/hub.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
+import widgetRoutes from './routes/widget.js'
 import type { Source } from './sources/source.js'
 import type { Store } from './store/store.js'
 
@@ -82,6 +84,15 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
   await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
   await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote })
+  await app.register(widgetRoutes)
+  await app.register(hub, {
+    prefix: '/v1',
+    currencies: config.currencies,
+    corsOrigins: config.corsOrigins,
+    ws: config.ws,
+    shutdownRetryMs: config.shutdownRetryMs,
+    ...(deps.now !== undefined && { now: deps.now })
+  })
   return app
 }
 

@@ -48,3 +48,15 @@ export type HeartbeatMessage = z.infer<typeof HeartbeatMessageSchema>
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>
 export type ServerMessage = z.infer<typeof ServerMessageSchema>
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
+
+const symbolList = z.string()
+  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''))
+  .pipe(z.array(CurrencySchema).min(1, 'expected a comma-separated list such as KZT,UZS').max(32))
+
+/** Query of `/v1/ws` and `/v1/stream`: the symbol filter and the seq the client already holds. */
+export const StreamQuerySchema = z.object({
+  symbols: symbolList.optional(),
+  since: z.string().trim().regex(/^\d{1,15}$/, 'expected the seq of the last message received, a whole number')
+    .transform(Number).optional()
+}).strict()
+export type StreamQuery = z.infer<typeof StreamQuerySchema>

@@ -93,7 +93,7 @@ export function createLeaderElection ({ redis, key, lockMs, renewMs, log, before
   }
 
   const tick = (): Promise<void> => {
-    running = running.then(async () => { if (!closed) await attempt() })
+    running = running.then(async () => { if (!closed) await attempt() }).catch(() => {})
     return running
   }
 

@@ -241,7 +241,7 @@ t.test('a kept rate from JSON is normalised to RateSchema key order', async (t) 
 })
 
 t.test('the peg itself gives way when every TMT source moves away from it', async (t) => {
-  const rate = rateOf(t, run([obs('cbt', 'TMT', 3.8), obs('cbu', 'TMT', 3.79), obs('cbr', 'TMT', 3.81)]), 'TMT')
+  const rate = rateOf(t, run([obs('cbt', 'TMT', 3.8), obs('cbu', 'TMT', 3.799), obs('cbr', 'TMT', 3.802)]), 'TMT')
   t.equal(rate.basis, 'consensus')
   t.equal(rate.inverse, 3.8)
   t.same(rate.sources[0], { id: 'peg', inverse: 3.5, date: '2025-11-26', used: false, reason: 'outlier: -7.89 % from the median of 3' })

@@ -135,8 +135,8 @@ t.test('fetchQuotes asks the dated JSON for the Tashkent date', async (t) => {
   const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
   const server = await fixtureServer(t, (req, res) => {
     seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
-    if (req.url?.startsWith('/gone/') === true) {
-      res.writeHead(404, { 'content-type': 'text/html' })
+    if (req.url?.startsWith('/gone/') === true || req.url?.startsWith('/down/') === true) {
+      res.writeHead(req.url.startsWith('/gone/') ? 404 : 503, { 'content-type': 'text/html' })
       res.end('<html><body>Not found</body></html>')
       return
     }
@@ -164,4 +164,5 @@ t.test('fetchQuotes asks the dated JSON for the Tashkent date', async (t) => {
   t.equal(seen.at(-1)?.url, '/cbu/en/arkhiv-kursov-valyut/json/all/2025-11-26/')
   await t.rejects(source.fetchQuotes(fetchContext(t, { now: new Date('2025-11-25T18:30:00Z') })), { code: 'RATES_SOURCE_DATE' })
   await t.rejects(createCbuSource({ origin: `${server.url}/gone` }).fetchQuotes(fetchContext(t)), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
+  await t.rejects(createCbuSource({ origin: `${server.url}/down` }).fetchQuotes(fetchContext(t)), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 503 })
 })

@@ -164,8 +164,8 @@ t.test('fetchQuotes asks get_rates.cfm for the Almaty date', async (t) => {
   const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
   const server = await fixtureServer(t, (req, res) => {
     seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
-    if (req.url?.startsWith('/down/') === true) {
-      res.writeHead(500, { 'content-type': 'application/json' })
+    if (req.url?.startsWith('/down/') === true || req.url?.startsWith('/json/') === true) {
+      res.writeHead(req.url.startsWith('/down/') ? 500 : 200, { 'content-type': 'application/json' })
       res.end(fixture('nbk/error-invalid-date.json'))
       return
     }
@@ -196,4 +196,6 @@ t.test('fetchQuotes asks get_rates.cfm for the Almaty date', async (t) => {
   // Asked for the 25th and answered the 26th: refused.
   await t.rejects(source.fetchQuotes(fetchContext(t, { now: new Date(NOW.getTime() - 86_400_000) })), { code: 'RATES_SOURCE_DATE' })
   await t.rejects(createNbkSource({ origin: `${server.url}/down` }).fetchQuotes(fetchContext(t)), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 500 })
+  // The status of the JSON error body is unverified: with a 200 it is still refused, naming the message.
+  await t.rejects(createNbkSource({ origin: `${server.url}/json` }).fetchQuotes(fetchContext(t)), { code: 'RATES_SOURCE_PARSE', message: /Invalid format date/ })
 })

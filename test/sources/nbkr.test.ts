@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
 import { NBKR_ORIGIN, createNbkrSource, parseNbkr } from '../../src/sources/nbkr.js'
+import { encodeCp1251 } from '../support/cp1251.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
 import type { Asserts } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
@@ -42,16 +43,6 @@ function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
   const got = byBase(found)
   t.equal(got.size, wanted.length, 'same number of quotes')
   for (const q of wanted) t.ok(relDiff(got.get(q.base)?.inverse ?? NaN, q.inverse) < 1e-12, `${q.base} unchanged`)
-}
-
-/** Encodes Latin and Cyrillic text as windows-1251 bytes. */
-function cp1251 (text: string): Buffer {
-  return Buffer.from([...text].map((c) => {
-    const code = c.codePointAt(0) ?? 0
-    if (code >= 0x410 && code <= 0x44f) return code - 0x410 + 0xc0
-    if (code > 0x7f) throw new Error(`no windows-1251 byte for ${c}`)
-    return code
-  }))
 }
 
 const weeklyOnly = (quotes: Quote[]): Quote[] => quotes.filter((q) => q.cadence === 'weekly')
@@ -119,7 +110,7 @@ t.test('format variations do not change the result', async (t) => {
 })
 
 t.test('windows-1251 bytes decode by the prolog, with or without a charset header', async (t) => {
-  const bytes = cp1251(daily.replace('Name="Daily Exchange Rates"', 'Name="Официальные курсы валют"'))
+  const bytes = encodeCp1251(daily.replace('Name="Daily Exchange Rates"', 'Name="Официальные курсы валют"'))
   t.notOk(bytes.includes(Buffer.from('Официальные', 'utf8')), 'not UTF-8 bytes')
   for (const decoded of [decode(bytes), decode(bytes, 'application/xml'), decode(bytes, 'application/xml; charset=windows-1251')]) {
     t.ok(decoded.includes('Официальные курсы валют'), 'Cyrillic survives')

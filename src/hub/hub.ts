@@ -1,0 +1,130 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { RatesError } from '../domain/errors.js'
+import { createFanout } from './fanout.js'
+import { createConnectionCounter, originAllowed, shutdownHint } from './limits.js'
+import type { HubLimits } from './limits.js'
+import { filterOf } from './messages.js'
+import { StreamQuerySchema } from './protocol.js'
+import type { StreamQuery } from './protocol.js'
+import { openSsePeer, resumeFrom } from './sse.js'
+import type { SsePeer } from './sse.js'
+import { attachWsPeer } from './ws.js'
+import type { WsPeer } from './ws.js'
+
+export interface HubOptions {
+  currencies: readonly string[]
+  /** CORS_ORIGINS: `*`, or the page origins allowed to open a stream. */
+  corsOrigins: readonly string[]
+  ws: HubLimits
+  /** Upper bound of the jittered reconnect hint sent on shutdown. */
+  shutdownRetryMs: number
+  /** How long shutdown waits for clients to acknowledge the close before cutting them off. */
+  closeGraceMs?: number
+  now?: () => Date
+}
+
+type Streamer = WsPeer | SsePeer
+
+/** /v1/ws and /v1/stream: pushes this instance's store publishes to its own WebSocket and SSE clients. */
+const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
+  const { ws: limits } = opts
+  const now = opts.now ?? (() => new Date())
+  const currencies = new Set(opts.currencies)
+  const { metrics, store } = fastify
+  const counter = createConnectionCounter(limits)
+  const fanout = createFanout({
+    now,
+    sent: (transport, type, count) => { metrics.messagesSent.inc({ transport, type }, count) }
+  })
+  const streamers = new Set<Streamer>()
+  let closing = false
+
+  const track = (peer: Streamer, onGone: (listener: () => void) => void): void => {
+    streamers.add(peer)
+    metrics.clients.inc({ transport: peer.transport })
+    onGone(() => {
+      streamers.delete(peer)
+      metrics.clients.dec({ transport: peer.transport })
+    })
+  }
+
+  // refusals happen before the upgrade, as plain HTTP answers a browser or a proxy can log
+  const guard = async (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply): Promise<void> => {
+    if (closing) throw new RatesError('RATES_NOT_READY', 'shutting down; retry on another instance', 503)
+    if (!originAllowed(request.headers.origin, request.headers.host, opts.corsOrigins)) {
+      return await reply.code(403).send({ error: 'RATES_FORBIDDEN', message: `origin ${request.headers.origin ?? ''} is not allowed to open a stream` })
+    }
+    const unknown = (request.query.symbols ?? []).filter((s) => !currencies.has(s))
+    if (unknown.length > 0) {
+      throw new RatesError('RATES_BAD_REQUEST', `symbols: unknown currency ${unknown.join(',')}; expected some of ${opts.currencies.join(',')}`, 400)
+    }
+    const admission = counter.admit(request.ip)
+    if (!admission.ok) {
+      return await reply.code(admission.statusCode).header('retry-after', '30').send({ error: 'RATES_TOO_MANY_CONNECTIONS', message: admission.message })
+    }
+    // the TCP connection outlives every outcome of the upgrade or the stream, so it frees the slot
+    request.raw.socket.once('close', admission.release)
+  }
+
+  const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
+
+  fastify.route({
+    method: 'GET',
+    url: '/ws',
+    schema: { querystring: StreamQuerySchema, hide: true },
+    preHandler: guard,
+    handler: async (_request, reply) => {
+      return await reply.code(426).header('upgrade', 'websocket').send({ error: 'RATES_BAD_REQUEST', message: 'expected a WebSocket upgrade; use /v1/stream for Server-Sent Events' })
+    },
+    wsHandler: (socket, request) => {
+      const query = request.query
+      const peer = attachWsPeer(socket, filterOf(query.symbols), query.since, {
+        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), log: request.log
+      })
+      track(peer, (listener) => socket.once('close', listener))
+    }
+  })
+
+  fastify.get('/stream', {
+    schema: { querystring: StreamQuerySchema, summary: 'Server-Sent Events: the WebSocket messages, `id:` = seq; Last-Event-ID resumes' },
+    preHandler: guard
+  }, async (request, reply) => {
+    const since = resumeFrom(request.headers['last-event-id'], request.query.since)
+    const peer = openSsePeer(reply, filterOf(request.query.symbols), since, {
+      fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse')
+    })
+    track(peer, (listener) => reply.raw.once('close', listener))
+  })
+
+  const unsubscribe = store.subscribe((snapshot, previous) => { fanout.publish(snapshot, previous) })
+  const heartbeat = setInterval(() => { fanout.heartbeat(store.snapshot()) }, limits.heartbeatMs)
+  const ping = setInterval(() => {
+    for (const peer of streamers) if ('ping' in peer) peer.ping()
+  }, limits.pingMs)
+  heartbeat.unref()
+  ping.unref()
+
+  const stop = (): void => {
+    closing = true
+    unsubscribe()
+    clearInterval(heartbeat)
+    clearInterval(ping)
+  }
+
+  // before the server stops listening: upgraded and hijacked sockets would otherwise hold close() open
+  fastify.addHook('preClose', async () => {
+    stop()
+    const all = [...streamers]
+    if (all.length === 0) return
+    fastify.log.info({ clients: all.length }, 'closing push clients for shutdown')
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, opts.closeGraceMs ?? 2000) })
+    await Promise.race([Promise.all(all.map(async (peer) => await peer.shutdown(shutdownHint(opts.shutdownRetryMs)))), grace])
+    clearTimeout(timer)
+    for (const peer of streamers) peer.terminate()
+  })
+  fastify.addHook('onClose', async () => { stop() })
+}
+
+export default hub

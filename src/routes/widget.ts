@@ -1,0 +1,106 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { readFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
+import { RatesError } from '../domain/errors.js'
+
+/** dist/widget/ both from src/routes/ (tsx, tests) and from dist/routes/ (production). */
+export const WIDGET_DIR = new URL('../../dist/widget/', import.meta.url)
+
+export interface WidgetRoutesOptions {
+  /** Where scripts/build-widget.js wrote widget.js and manifest.json. */
+  dir?: URL
+}
+
+interface Manifest { file: string, hash: string }
+interface Bundle { file: string, etag: string, raw: Buffer, gzip: Buffer }
+
+// the alias may change with a deploy, so caches keep it briefly; the hashed file never changes
+const ALIAS_CACHE = 'public, max-age=300, stale-while-revalidate=86400'
+const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable'
+
+async function loadBundle (dir: URL): Promise<Bundle | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(new URL('manifest.json', dir), 'utf8')) as Manifest
+    const raw = await readFile(new URL(manifest.file, dir))
+    return { file: manifest.file, etag: `"${manifest.hash}"`, raw, gzip: gzipSync(raw, { level: 9 }) }
+  } catch {
+    return undefined
+  }
+}
+
+/** GET /widget.js, GET /widget.<hash>.js and GET /, the demo page that embeds the widget as any other site would. */
+const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { dir = WIDGET_DIR }) => {
+  const bundle = await loadBundle(dir)
+  if (bundle === undefined) fastify.log.warn({ dir: dir.pathname }, 'widget not built; run npm run build')
+
+  const send = (request: FastifyRequest, reply: FastifyReply, cache: string): FastifyReply => {
+    if (bundle === undefined) throw new RatesError('RATES_NOT_READY', 'the widget is not built: run npm run build', 503)
+    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', cache)
+      .header('etag', bundle.etag).header('vary', 'Accept-Encoding')
+    if ((request.headers['if-none-match'] ?? '').split(',').some((t) => t.trim().replace(/^W\//, '') === bundle.etag)) {
+      return reply.code(304).send()
+    }
+    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(bundle.gzip)
+    return reply.send(bundle.raw)
+  }
+
+  fastify.get('/widget.js', { schema: { hide: true } }, async (request, reply) => send(request, reply, ALIAS_CACHE))
+  if (bundle !== undefined) {
+    fastify.get(`/${bundle.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE))
+  }
+
+  fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
+    const origin = `${request.protocol}://${request.host}`
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'public, max-age=300')
+    return demoPage(origin)
+  })
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+function demoPage (origin: string): string {
+  const script = `<script src="${esc(origin)}/widget.js" async></script>`
+  const element = '<fx-ticker symbols="KGS,KZT,TJS,UZS,TMT"></fx-ticker>'
+  const dark = '<fx-ticker theme="dark" direction="USD/BASE" locale="de-DE"></fx-ticker>'
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fx-ticker: Central Asian exchange rates against the US dollar</title>
+<style>
+body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2125;background:#f6f7f9}
+main{max-width:52rem;margin:0 auto;padding:2rem 1.25rem 3rem}
+h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+p{margin:.5rem 0}
+fx-ticker,[data-fx-ticker]{margin:1rem 0;border:1px solid #d9dde3;border-radius:6px;overflow:hidden}
+pre{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:.75rem 1rem;overflow-x:auto;font-size:.85rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+ul{padding-left:1.25rem}a{color:#0b57b0}
+</style>
+</head>
+<body>
+<main>
+<h1>fx-ticker</h1>
+<p>Official exchange rates of the Kyrgyz som (KGS), Kazakhstani tenge (KZT), Tajikistani somoni (TJS), Uzbek sum (UZS) and Turkmen manat (TMT) against the US dollar, taken from the central banks, cross-checked against other public sources, and pushed live over WebSocket, Server-Sent Events and REST.</p>
+${script}
+${element}
+${dark}
+<h2>Embed it on your site</h2>
+<p>Two lines, no dependencies, no cookies, no tracking; it talks only to this service:</p>
+<pre><code>${esc(script)}
+${esc(element)}</code></pre>
+<p>Attributes: <code>symbols</code>, <code>locale</code>, <code>theme</code> (<code>light</code>, <code>dark</code>, <code>auto</code>), <code>direction</code> (<code>BASE/USD</code> or <code>USD/BASE</code>), <code>speed</code> (pixels per second), <code>href</code> (a link for each pair; <code>{base}</code> is replaced), <code>src</code> (another service origin). Where a CMS strips unknown elements, use <code>&lt;div data-fx-ticker data-symbols="KZT,UZS"&gt;&lt;/div&gt;</code>. Colours and font follow the custom properties <code>--fx-bg</code>, <code>--fx-fg</code>, <code>--fx-up</code>, <code>--fx-down</code>, <code>--fx-muted</code>, <code>--fx-font</code>.</p>
+<h2>API</h2>
+<ul>
+<li><a href="/v1/rates">/v1/rates</a>: the current snapshot (JSON, ETag)</li>
+<li><a href="/openapi.json">/openapi.json</a>: the REST API</li>
+<li><a href="/asyncapi.json">/asyncapi.json</a>: the WebSocket (<code>/v1/ws</code>) and SSE (<code>/v1/stream</code>) protocol</li>
+</ul>
+</main>
+</body>
+</html>
+`
+}
+
+export default widgetRoutes

@@ -1,0 +1,26 @@
+import { createEmbeddedStore } from './embedded.js'
+import { createRedisStore } from './redis.js'
+import type { Store, StoreLog } from './store.js'
+
+/** The part of Config the engines read (src/store/ does not import config.ts; a Config fits as is). */
+export interface StoreConfig {
+  quote: string
+  stateDir: string
+  redisUrl: string | undefined
+  leaderLockMs: number
+  leaderRenewMs: number
+}
+
+/** The one engine switch: REDIS_URL set → Redis, else the embedded engine under FX_STATE_DIR. */
+export async function createStore (config: StoreConfig, log: StoreLog): Promise<Store> {
+  if (config.redisUrl !== undefined) {
+    return await createRedisStore({
+      url: config.redisUrl,
+      quote: config.quote,
+      lockMs: config.leaderLockMs,
+      renewMs: config.leaderRenewMs,
+      log
+    })
+  }
+  return await createEmbeddedStore({ dir: config.stateDir, quote: config.quote, log })
+}

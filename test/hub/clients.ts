@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { WebSocket } from 'ws'
+import type { ClientOptions } from 'ws'
+import type { ServerMessage } from '../../src/hub/protocol.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** Listens on an ephemeral loopback port; returns `host:port`. */
+export async function listen (app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+export interface Conn {
+  ws: WebSocket
+  /** Every message received so far, in order. */
+  received: ServerMessage[]
+  /** The next message not yet taken, skipping those of other types when `type` is given. */
+  next: (type?: ServerMessage['type'], timeoutMs?: number) => Promise<ServerMessage>
+  opened: Promise<void>
+  closed: Promise<{ code: number, reason: string }>
+}
+
+/** A real `ws` client whose listeners are attached before the handshake, so nothing is missed. */
+export function connect (t: Teardown, url: string, options: ClientOptions = {}): Conn {
+  const ws = new WebSocket(url, options)
+  t.teardown(() => ws.terminate())
+  const received: ServerMessage[] = []
+  let taken = 0
+  let wake: (() => void) | undefined
+  ws.on('message', (data) => {
+    received.push(JSON.parse(String(data)) as ServerMessage)
+    wake?.()
+  })
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  })
+  opened.catch(() => {})
+  const closed = new Promise<{ code: number, reason: string }>((resolve) => {
+    ws.once('close', (code, reason) => {
+      resolve({ code, reason: String(reason) })
+      wake?.()
+    })
+  })
+  const next = async (type?: ServerMessage['type'], timeoutMs = 5000): Promise<ServerMessage> => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      while (taken < received.length) {
+        const m = received[taken++] as ServerMessage
+        if (type === undefined || m.type === type) return m
+      }
+      if (ws.readyState === ws.CLOSED) throw new Error(`closed while waiting for ${type ?? 'a message'}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no ${type ?? 'message'} within ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        wake = () => { clearTimeout(timer); resolve() }
+      })
+      wake = undefined
+    }
+  }
+  return { ws, received, next, opened, closed }
+}
+
+/** The HTTP status of a refused upgrade. */
+export async function refusal (t: Teardown, url: string, options: ClientOptions = {}): Promise<{ status: number, body: string }> {
+  const ws = new WebSocket(url, options)
+  t.teardown(() => ws.terminate())
+  ws.on('error', () => {})
+  return await new Promise((resolve, reject) => {
+    ws.once('open', () => reject(new Error('upgrade was accepted')))
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { body += c })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+  })
+}
+
+/** Polls `check` every few milliseconds until it holds; a bounded wait instead of a sleep. */
+export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The value of a counter or gauge with exactly these labels. */
+export async function metric (app: FastifyInstance, name: 'clients' | 'messagesSent' | 'messagesDropped', labels: Record<string, string>): Promise<number> {
+  const { values } = await app.metrics[name].get()
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((sum, v) => sum + v.value, 0)
+}

@@ -1,0 +1,179 @@
+import { Redis } from 'ioredis'
+import { setTimeout as delay } from 'node:timers/promises'
+import t from 'tap'
+import type { Test } from 'tap'
+import type { Snapshot } from '../../src/domain/rate.js'
+import { createRedisStore } from '../../src/store/redis.js'
+import type { RedisStoreOptions } from '../../src/store/redis.js'
+import type { Store } from '../../src/store/store.js'
+import { startRedis } from '../support/redis.js'
+import { fiveRates, publishInput, rate } from '../support/snapshot.js'
+import { conformance, day } from './conformance.js'
+
+const LOCK_MS = 600
+const RENEW_MS = 150
+let prefixes = 0
+
+/** Polls every 20 ms until `check` holds; fails the test after `ms`. */
+async function until (check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(20)) {
+    if (await check()) return
+  }
+  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
+}
+
+async function open (t: Test, url: string, options: Partial<RedisStoreOptions> = {}): Promise<Store> {
+  const store = await createRedisStore({ url, quote: 'USD', lockMs: LOCK_MS, renewMs: RENEW_MS, retryMaxMs: 100, ...options })
+  t.teardown(() => store.close())
+  return store
+}
+
+function raw (t: Test, url: string): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 })
+  client.on('error', () => {})
+  t.teardown(() => { client.disconnect() })
+  return client
+}
+
+/** Two instances sharing one key space; `a` is created first and so leads. */
+async function pair (t: Test, url: string, b: Partial<RedisStoreOptions> = {}): Promise<{ a: Store, b: Store, prefix: string }> {
+  const prefix = `fx-test-${process.pid}-${++prefixes}:`
+  const first = await open(t, url, { keyPrefix: prefix, name: 'a' })
+  const second = await open(t, url, { keyPrefix: prefix, name: 'b', ...b })
+  return { a: first, b: second, prefix }
+}
+
+const server = process.env.REDIS_URL === undefined ? await startRedis(t) : undefined
+const url = process.env.REDIS_URL ?? (server as { url: string }).url
+
+conformance(t, 'redis', async (t) => {
+  const store = await open(t, url, { keyPrefix: `fx-test-${process.pid}-${++prefixes}:` })
+  await until(() => store.leadership.isLeader(), 'the lone store leads')
+  return store
+})
+
+t.test('two instances: one leader, updates reach the follower, the follower cannot publish', async (t) => {
+  const { a, b } = await pair(t, url)
+  t.equal(a.leadership.isLeader(), true)
+  t.equal(b.leadership.isLeader(), false)
+  const heard: Array<[Snapshot, Snapshot | undefined]> = []
+  b.subscribe((snapshot, previous) => { heard.push([snapshot, previous]) })
+
+  const first = await a.publish(publishInput([rate('KZT', 510, { date: day(0) })]))
+  const second = await a.publish(publishInput([rate('KZT', 511, { date: day(1) })]))
+  await until(() => heard.length === 2, 'the follower heard both publishes')
+  t.same(heard.map(([s, p]) => [s.seq, p?.seq]), [[first.seq, undefined], [second.seq, first.seq]])
+  t.same(heard[1]?.[0], second, 'the follower holds the very snapshot the leader stored')
+  t.same(b.snapshot(), second)
+  t.same(b.history('KZT'), a.history('KZT'))
+  t.equal(b.history('KZT').length, 2)
+
+  await t.rejects(b.publish(publishInput(fiveRates())), { name: 'RatesError', code: 'RATES_NOT_LEADER' })
+  await t.rejects(b.saveObservations([]), { code: 'RATES_NOT_LEADER' })
+  t.equal(a.snapshot()?.seq, second.seq, 'the rejected publish stored nothing')
+  t.same(b.health(), { ok: true, reasons: [] })
+})
+
+t.test('closing the leader hands leadership over at once, not after the lock expires', async (t) => {
+  const { a, b } = await pair(t, url)
+  const changes: boolean[] = []
+  b.leadership.onChange((leader) => { changes.push(leader) })
+  await a.publish(publishInput(fiveRates()))
+  const closedAt = Date.now()
+  await a.close()
+  await until(() => b.leadership.isLeader(), 'the follower leads', LOCK_MS * 3)
+  const elapsed = Date.now() - closedAt
+  t.ok(elapsed < LOCK_MS, `took over after ${elapsed} ms (renew ${RENEW_MS} ms, lock ${LOCK_MS} ms)`)
+  t.same(changes, [true])
+  t.equal((await b.publish(publishInput(fiveRates({ KZT: 511 })))).seq, 2, 'the new leader continues the seq')
+})
+
+t.test('a leader whose lock was taken over is fenced off, and seq stays monotonic', async (t) => {
+  const { a, b, prefix } = await pair(t, url)
+  const client = raw(t, url)
+  const changes: boolean[] = []
+  a.leadership.onChange((leader) => { changes.push(leader) })
+  await a.publish(publishInput(fiveRates()))
+  // as if a paused leader's lock had expired and someone else had taken it
+  await client.set(`${prefix}lock`, 'someone-else', 'PX', 5000)
+
+  await t.rejects(a.publish(publishInput(fiveRates({ KZT: 520 }))), { code: 'RATES_NOT_LEADER' })
+  t.equal(a.leadership.isLeader(), false, 'leadership is dropped at once')
+  t.same(changes, [false])
+  t.equal(await client.get(`${prefix}seq`), '1', 'the fenced publish wrote nothing')
+  t.equal(JSON.parse(await client.get(`${prefix}snapshot`) ?? '{}').seq, 1)
+
+  await client.del(`${prefix}lock`)
+  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), 'someone leads again')
+  const leader = a.leadership.isLeader() ? a : b
+  t.equal(a.leadership.isLeader() && b.leadership.isLeader(), false, 'exactly one leader')
+  t.equal((await leader.publish(publishInput(fiveRates({ KZT: 521 })))).seq, 2)
+})
+
+t.test('a follower that missed a message while disconnected catches up from the stored snapshot', async (t) => {
+  const { a, b } = await pair(t, url, { retryMinMs: 500, retryMaxMs: 500 })
+  const client = raw(t, url)
+  const heard: Array<[number, number | undefined]> = []
+  b.subscribe((snapshot, previous) => { heard.push([snapshot.seq, previous?.seq]) })
+  await a.publish(publishInput(fiveRates()))
+  await until(() => heard.length === 1, 'the follower heard the first publish')
+
+  const list = await client.client('LIST') as string
+  const ids = list.split('\n').filter((l) => / name=b(:sub)? /.test(l)).map((l) => /id=(\d+)/.exec(l)?.[1])
+  t.equal(ids.length, 2, 'the follower has a command and a subscriber connection')
+  for (const id of ids) await client.client('KILL', 'ID', id as string)
+  await until(() => !b.health().ok, 'the follower notices')
+  t.match(b.health().reasons, [/^redis (pub\/sub )?unreachable: /])
+
+  const missed = await a.publish(publishInput(fiveRates({ KZT: 515 })))
+  t.equal(b.snapshot()?.seq, 1, 'the follower missed it')
+  await until(() => b.snapshot()?.seq === missed.seq, 'the follower caught up')
+  t.same(b.snapshot(), missed)
+  t.same(heard, [[1, undefined], [2, 1]], 'and told its clients once')
+  await until(() => b.health().ok, 'the follower is healthy again')
+})
+
+t.test('a Redis outage: health says why, the last snapshot is served, and instances converge afterwards', async (t) => {
+  const own = await startRedis(t)
+  const { a, b, prefix } = await pair(t, own.url)
+  const published = await a.publish(publishInput(fiveRates()))
+  await until(() => b.snapshot()?.seq === published.seq, 'the follower is current')
+
+  await own.stop()
+  await until(() => !a.health().ok && !b.health().ok, 'both notice the outage')
+  for (const store of [a, b]) {
+    t.match(store.health().reasons, [/^redis (pub\/sub )?unreachable: /])
+    t.same(store.snapshot(), published, 'the last snapshot is still served')
+  }
+  t.equal(a.leadership.isLeader(), false, 'a leader that cannot renew stops leading')
+  await t.rejects(a.publish(publishInput(fiveRates({ KZT: 530 }))), { name: 'RatesError' })
+
+  // restarted empty (no persistence): the next leader puts its state back and seq carries on
+  await own.start()
+  await until(() => a.health().ok && b.health().ok, 'both are healthy again')
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again')
+  const leader = a.leadership.isLeader() ? a : b
+  const client = raw(t, own.url)
+  const stored = async (): Promise<number | undefined> => JSON.parse(await client.get(`${prefix}snapshot`) ?? '{}').seq
+  await until(async () => await stored() === published.seq, 'the new leader restored the lost state')
+  const next = await leader.publish(publishInput(fiveRates({ KZT: 531 })))
+  t.equal(next.seq, published.seq + 1, 'seq never goes back, even over a Redis that lost its data')
+  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, 'both converge')
+  t.same(a.snapshot(), b.snapshot())
+  t.equal(await stored(), next.seq)
+})
+
+t.test('after an outage with the data kept, a follower catches up with what it missed', async (t) => {
+  const own = await startRedis(t)
+  const { a, b } = await pair(t, own.url)
+  await a.publish(publishInput(fiveRates()))
+  await own.stop({ keepData: true })
+  await until(() => !a.health().ok && !b.health().ok, 'both notice the outage')
+  await own.start()
+  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), 'someone leads again')
+  const leader = a.leadership.isLeader() ? a : b
+  const next = await leader.publish(publishInput(fiveRates({ KZT: 540 })))
+  t.equal(next.seq, 2)
+  await until(() => a.snapshot()?.seq === 2 && b.snapshot()?.seq === 2, 'both converge')
+  t.same(a.snapshot(), b.snapshot())
+})
