@@ -68,6 +68,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   }
 
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
+  const sent = (transport: 'ws' | 'sse') => (type: string): void => { metrics.messagesSent.inc({ transport, type }) }
 
   fastify.route({
     method: 'GET',
@@ -80,7 +81,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     wsHandler: (socket, request) => {
       const query = request.query
       const peer = attachWsPeer(socket, filterOf(query.symbols), query.since, {
-        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), log: request.log
+        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: request.log
       })
       track(peer, (listener) => socket.once('close', listener))
     }
@@ -92,7 +93,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   }, async (request, reply) => {
     const since = resumeFrom(request.headers['last-event-id'], request.query.since)
     const peer = openSsePeer(reply, filterOf(request.query.symbols), since, {
-      fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse')
+      fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse'), sent: sent('sse')
     })
     track(peer, (listener) => reply.raw.once('close', listener))
   })

@@ -41,8 +41,8 @@ export function createFrame (message: ServerMessage): Frame {
     ws: () => (ws ??= Buffer.from(json)),
     sse () {
       if (sse === undefined) {
-        // the comment line is for proxies that only count bytes; the event is for the application
-        const hb = message.type === 'heartbeat' ? ': hb\n\n' : ''
+        // the comment line keeps byte-counting proxies from timing out; the event is for the application
+        const hb = message.type === 'heartbeat' ? ': hb\n' : ''
         const id = 'seq' in message ? `id: ${message.seq}\n` : ''
         sse = Buffer.from(`${hb}event: ${message.type}\n${id}data: ${json}\n\n`)
       }

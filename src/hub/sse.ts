@@ -15,6 +15,7 @@ export interface SsePeerContext {
   maxBufferedBytes: number
   snapshot: () => Snapshot | undefined
   dropped: (reason: string) => void
+  sent: (type: Frame['type']) => void
 }
 
 const SSE_HEADERS = {
@@ -51,7 +52,8 @@ export function openSsePeer (reply: FastifyReply, filter: Filter, since: number 
     deliver (frame: Frame): boolean {
       if (res.writableEnded || res.destroyed) return false
       const bytes = frame.sse()
-      if (res.writableLength + bytes.length > ctx.maxBufferedBytes) {
+      const queued = res.writableLength
+      if (queued > 0 && queued + bytes.length > ctx.maxBufferedBytes) {
         ctx.dropped('slow_consumer')
         res.destroy()
         return false
@@ -67,6 +69,9 @@ export function openSsePeer (reply: FastifyReply, filter: Filter, since: number 
   }
   res.once('close', () => { fanout.remove(peer) })
   fanout.add(peer)
-  peer.deliver(fanout.greeting(ctx.snapshot(), filter, since))
+  // the greeting follows the headers in the same write queue, so it is exempt from the backpressure check
+  const greeting = fanout.greeting(ctx.snapshot(), filter, since)
+  res.write(greeting.sse())
+  ctx.sent(greeting.type)
   return peer
 }

@@ -25,6 +25,7 @@ export interface WsPeerContext {
   currencies: ReadonlySet<string>
   snapshot: () => Snapshot | undefined
   dropped: (reason: string) => void
+  sent: (type: Frame['type']) => void
   log: FastifyBaseLogger
 }
 
@@ -42,7 +43,9 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     deliver (frame: Frame): boolean {
       if (socket.readyState !== socket.OPEN) return false
       const bytes = frame.ws()
-      if (socket.bufferedAmount + bytes.length > limits.maxBufferedBytes) {
+      const queued = socket.bufferedAmount
+      // an empty queue always takes the frame, so one frame above the limit is still deliverable
+      if (queued > 0 && queued + bytes.length > limits.maxBufferedBytes) {
         // a reader that fell this far behind would only be served stale data; it resumes with `since`
         ctx.dropped('slow_consumer')
         socket.close(1013, retryReason('slow consumer', jitter(1000, 10_000)))
@@ -73,8 +76,9 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
       socket.close(1008, `${code}: too many invalid messages`)
       return
     }
-    peer.deliver(createFrame({ type: 'error', code, message }))
+    send(createFrame({ type: 'error', code, message }))
   }
+  const send = (frame: Frame): void => { if (peer.deliver(frame)) ctx.sent(frame.type) }
 
   socket.on('pong', () => { alive = true })
   socket.on('message', (data, isBinary) => {
@@ -96,12 +100,12 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     }
     const next = filterOf(result.data.symbols)
     fanout.move(peer, next)
-    peer.deliver(fanout.greeting(ctx.snapshot(), next, undefined))
+    send(fanout.greeting(ctx.snapshot(), next, undefined))
   })
   socket.on('error', (err) => { ctx.log.debug({ err }, 'websocket error') })
   socket.once('close', () => { fanout.remove(peer) })
 
   fanout.add(peer)
-  peer.deliver(fanout.greeting(ctx.snapshot(), filter, since))
+  send(fanout.greeting(ctx.snapshot(), filter, since))
   return peer
 }

@@ -2,8 +2,8 @@
 export function median (values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  const upper = sorted[mid] ?? Number.NaN
-  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2
+  const at = (i: number): number => sorted[i] as number
+  return sorted.length % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2
 }
 
 /** How far `value` lies from `reference`, in percent of the reference. */

@@ -40,7 +40,7 @@ export function pivotQuote (usd: PivotQuote, { pivot, date, cadence }: CrossOpti
 
 /**
  * Units per USD of every other row, crossed through `usd`. A row that does not parse or is not
- * positive is skipped (one bad currency must not sink the table); the first row of a code wins.
+ * positive is skipped (one bad currency must not sink the table); the first usable row of a code wins.
  */
 export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[], opts: CrossOptions): Quote[] {
   const seen = new Set(['USD', opts.pivot])

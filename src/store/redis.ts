@@ -10,17 +10,19 @@ import type { PublishInput, Store, StoreLog } from './store.js'
 
 // KEYS: lock, seq, snapshot, history, observations. ARGV: token, then per script below.
 // Every write first checks that the lock still holds this instance's token: a paused ex-leader cannot overwrite.
-// PUBLISH: floor seq, snapshot JSON without its opening brace, observations, channel, history base/JSON pairs.
+// PUBLISH: floor seq, snapshot JSON without its opening brace, observations, channel, fixings, history base/JSON pairs.
 // The floor keeps seq increasing even if Redis lost its data (restart without persistence, empty replica).
+// The message carries the whole publish, so a follower that is current applies it without a read.
 const PUBLISH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local seq = redis.call('INCR', KEYS[2])
 local floor = tonumber(ARGV[2])
 if seq <= floor then seq = floor + 1; redis.call('SET', KEYS[2], seq) end
-redis.call('SET', KEYS[3], '{"seq":' .. seq .. ',' .. ARGV[3])
+local snapshot = '{"seq":' .. seq .. ',' .. ARGV[3]
+redis.call('SET', KEYS[3], snapshot)
 redis.call('SET', KEYS[5], ARGV[4])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. '}')
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. ',"snapshot":' .. snapshot .. ',"fixings":' .. ARGV[6] .. ',"observations":' .. ARGV[4] .. '}')
 return seq`
 // RESTORE: seq, snapshot JSON, observations, channel, history pairs; only over an older (or lost) state.
 const RESTORE = `
@@ -39,9 +41,15 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[5], ARGV[2])
 return 1`
 
-const MessageSchema = z.object({ seq: z.number().int().nonnegative() })
 const HistorySchema = z.array(FixingSchema)
 const ObservationsSchema = z.array(ObservationSchema)
+const MessageSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  snapshot: SnapshotSchema.optional(),
+  fixings: z.record(z.string(), FixingSchema).optional(),
+  observations: ObservationsSchema.optional()
+})
+type Message = z.infer<typeof MessageSchema>
 
 export interface RedisStoreOptions {
   /** REDIS_URL */
@@ -49,7 +57,7 @@ export interface RedisStoreOptions {
   quote: string
   /** FX_LEADER_LOCK_MS */
   lockMs: number
-  /** FX_LEADER_RENEW_MS; also bounds how long one Redis command may take. */
+  /** FX_LEADER_RENEW_MS */
   renewMs: number
   log?: StoreLog
   now?: () => Date
@@ -58,6 +66,8 @@ export interface RedisStoreOptions {
   /** Reconnect backoff: doubles from retryMinMs (default 50) up to retryMaxMs (default 2000). */
   retryMinMs?: number
   retryMaxMs?: number
+  /** How long one Redis command may take before it fails; default max(1000, renewMs). */
+  commandTimeoutMs?: number
   /** CLIENT SETNAME of this instance's connections (the subscriber gets a `:sub` suffix); default `fx-ticker`. */
   name?: string
 }
@@ -71,7 +81,7 @@ const EMPTY: StoreState = { snapshot: undefined, history: {}, observations: [] }
  */
 export async function createRedisStore (options: RedisStoreOptions): Promise<Store> {
   const { url, quote, lockMs, renewMs, log = silent, now = () => new Date(), keyPrefix = 'fx:' } = options
-  const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker' } = options
+  const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, renewMs) } = options
   const keys = ['lock', 'seq', 'snapshot', 'history', 'observations'].map((k) => `${keyPrefix}${k}`)
   const channel = `${keyPrefix}updates`
   const redis = new Redis(url, {
@@ -81,7 +91,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    commandTimeout: renewMs,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(lockMs, 1000),
     retryStrategy: (times) => Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(times - 1, 16))
   })
@@ -184,7 +194,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     const next = applyPublish(state, input, quote, at, 0)
     const { seq: _placeholder, ...rest } = next.snapshot as Snapshot
     const seq = await fenced(PUBLISH, [localSeq(), JSON.stringify(rest).slice(1), JSON.stringify(input.observations),
-      channel, ...historyPairs(next, Object.keys(input.fixings))])
+      channel, JSON.stringify(input.fixings), ...historyPairs(next, Object.keys(input.fixings))])
     const snapshot: Snapshot = { ...(next.snapshot as Snapshot), seq }
     adopt({ ...next, snapshot })
     return snapshot
@@ -211,13 +221,27 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     connection.on('close', onDown)
     connection.on('ready', onReady)
   }
+  // the next seq is applied from the message itself; a gap (missed messages) or a bare seq means a full re-read
+  const follow = async ({ seq, snapshot, fixings, observations }: Message): Promise<void> => {
+    if (seq <= localSeq()) return
+    if (seq === localSeq() + 1 && snapshot?.seq === seq && fixings !== undefined && observations !== undefined) {
+      const next = applyPublish(state, { rates: snapshot.rates, fixings, observations }, quote, new Date(snapshot.updatedAt), seq)
+      adopt({ ...next, snapshot })
+    } else {
+      await resync()
+    }
+  }
   sub.on('message', (from: string, text: string) => {
     if (from !== channel) return
-    let message: z.infer<typeof MessageSchema>
-    try { message = MessageSchema.parse(JSON.parse(text)) } catch { return }
+    let message: Message
+    try {
+      message = MessageSchema.parse(JSON.parse(text))
+    } catch (err) {
+      log.warn({ err }, 'ignored an invalid update message')
+      return
+    }
     if (message.seq <= localSeq()) return
-    serial(async () => { if (message.seq > localSeq()) await resync() })
-      .catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
+    serial(() => follow(message)).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
   })
 
   try {

@@ -91,7 +91,7 @@ export function openFeed (o: FeedOptions): () => void {
         ws.close()
       }
     } else if (mode === 1) {
-      const es = new EventSource(url('v1/stream'))
+      const es = new EventSource(url('v1/stream', true))
       for (const type of ['snapshot', 'update', 'heartbeat', 'message']) es.addEventListener(type, (e) => receive((e as MessageEvent).data))
       es.onerror = fail
       close = () => es.close()

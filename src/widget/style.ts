@@ -8,7 +8,7 @@ export const CSS = `:host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
 :host([theme=dark]),:host([data-theme=dark]){${DARK}}
 @media (prefers-color-scheme:dark){:host([theme=auto]),:host([data-theme=auto]){${DARK}}}
 .w{display:flex;align-items:center;gap:.5em;height:2.5em;box-sizing:border-box;padding:0 .5em;overflow:hidden;background:var(--fx-bg,var(--b));color:var(--fx-fg,var(--f));font-family:var(--fx-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);font-size:var(--fx-size,1em);line-height:1.5;border:var(--fx-border,0)}
-.v{flex:1;min-width:0;overflow:hidden}
+.v{flex:1;min-width:0;overflow:hidden;-webkit-mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000);mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000)}
 .t{display:flex;width:max-content;animation:fx-m 40s linear infinite}
 @keyframes fx-m{to{transform:translateX(-50%)}}
 .v:hover .t,.v:focus-within .t,.P .t{animation-play-state:paused}

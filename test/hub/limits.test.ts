@@ -113,7 +113,8 @@ t.test('a client that stops reading is closed with 1013 while others keep receiv
   for (; rounds < 500 && (await metric(app, 'messagesDropped', { transport: 'ws', reason: 'slow_consumer' })) === 0; rounds++) {
     await app.store.publish(publishInput(heavy(rounds + 1)))
     peak = Math.max(peak, ...serverSockets.map((s) => s.bufferedAmount))
-    t.match(await fast.next('update'), { seq: rounds + 2 }, 'the reading client gets every update')
+    const u = await fast.next('update')
+    if (u.type !== 'update' || u.seq !== rounds + 2) t.fail(`the reading client missed an update: ${JSON.stringify(u).slice(0, 80)}`)
   }
   t.ok(rounds < 500, `the slow client was dropped after ${rounds} updates`)
   for (let i = 0; i < 20; i++) {
@@ -121,7 +122,8 @@ t.test('a client that stops reading is closed with 1013 while others keep receiv
     peak = Math.max(peak, ...serverSockets.map((s) => s.bufferedAmount))
   }
   t.ok(peak < maxBuffered + 200_000, `server-side buffer peaked at ${peak} bytes (limit ${maxBuffered} + one frame)`)
-  t.match(await fast.next('update'), { seq: rounds + 21 }, 'the others keep receiving')
+  await until(() => fast.received.at(-1)?.type === 'update' && (fast.received.at(-1) as { seq: number }).seq === rounds + 21, 5000, 'the last update')
+  t.pass('the others keep receiving')
   ;(slow.ws as unknown as { _socket: { resume: () => void } })._socket.resume()
   const closed = await slow.closed
   t.equal(closed.code, 1013)

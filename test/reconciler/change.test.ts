@@ -97,3 +97,22 @@ t.test('a weekly home rate is due a week later and stale six days later than a d
   ])
   t.notOk(tooFar.rates.some((r) => r.base === 'KGS'), 'six weekdays behind is not, and one voter is too few')
 })
+
+t.test('a malformed history fixing is skipped rather than published as prevPrice', async (t) => {
+  const history = historyOf({
+    KZT: [
+      { date: '2025-11-24', price: 1 / 512, inverse: 512, basis: 'official' },
+      { date: '2025-11-25', price: 0, inverse: 0, basis: 'official' }
+    ]
+  })
+  const rate = rateOf(t, run(kzt, { history }), 'KZT')
+  t.equal(rate.change?.prevDate, '2025-11-24')
+})
+
+t.test('a currency without a home bank is reconciled by consensus on UTC days', async (t) => {
+  const result = run([obs('cbr', 'EUR', 0.86), obs('open-er-api', 'EUR', 0.8604)], { currencies: ['EUR'] })
+  const rate = rateOf(t, result, 'EUR')
+  t.equal(rate.basis, 'consensus')
+  t.equal(rate.inverse, (0.86 + 0.8604) / 2)
+  t.equal(rate.nextExpectedAt, '2025-11-27T00:00:00.000Z')
+})

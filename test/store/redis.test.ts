@@ -177,3 +177,17 @@ t.test('after an outage with the data kept, a follower catches up with what it m
   await until(() => a.snapshot()?.seq === 2 && b.snapshot()?.seq === 2, 'both converge')
   t.same(a.snapshot(), b.snapshot())
 })
+
+t.test('a stored state that fails validation is not served, and health says so', async (t) => {
+  const prefix = `fx-test-${process.pid}-${++prefixes}:`
+  const client = raw(t, url)
+  await client.set(`${prefix}snapshot`, JSON.stringify({ seq: 3, quote: 'USD', updatedAt: 'yesterday', rates: [] }))
+  const store = await open(t, url, { keyPrefix: prefix })
+  t.equal(store.snapshot(), undefined)
+  t.equal(store.health().ok, false)
+  t.match(store.health().reasons, [/^redis state invalid: /])
+  t.equal(store.leadership.isLeader(), false, 'an instance that cannot read the state does not lead')
+
+  await client.del(`${prefix}snapshot`)
+  await until(() => store.leadership.isLeader() && store.health().ok, 'it recovers once the state is readable')
+})

@@ -1,0 +1,127 @@
+import t from 'tap'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Page } from 'playwright-core'
+import { artifact, buildWidget, fakePage, launchBrowser, newPage, serve, tickerText, variedRates, waitForText } from '../support/browser.js'
+import { fiveRates, publishInput } from '../support/snapshot.js'
+
+buildWidget()
+const browser = await launchBrowser(t)
+
+const FIVE = ['KGS/USD = 0.01144', 'KZT/USD = 0.001961', 'TJS/USD = 0.1089', 'UZS/USD = 0.00008305', 'TMT/USD = 0.2857']
+
+/** Waits, bounded, for a condition observed from the test side. */
+async function until (check: () => boolean, timeout = 5000): Promise<void> {
+  const end = Date.now() + timeout
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting for a condition')
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** Records which transports the page used to reach the service. */
+function transports (page: Page): { ws: string[], sse: number, polls: number[] } {
+  const seen = { ws: [] as string[], sse: 0, polls: [] as number[] }
+  page.on('websocket', (ws) => { ws.on('framereceived', (f) => { seen.ws.push(String(f.payload)) }) })
+  page.on('response', (res) => {
+    if (res.url().includes('/v1/stream')) seen.sse++
+    if (res.url().includes('/v1/rates')) seen.polls.push(res.status())
+  })
+  return seen
+}
+
+t.test('the demo page shows all five pairs live and updates them in place', async (t) => {
+  const { app, origin } = await serve(t, { rates: variedRates() })
+  const page = await newPage(t, browser, { viewport: { width: 1100, height: 640 } })
+  const seen = transports(page)
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(err.message))
+  page.on('response', (res) => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${res.status()} ${res.url()}`) })
+  await page.goto(origin + '/')
+  await waitForText(page, FIVE)
+  t.match(await tickerText(page), /TMT\/USD = 0\.2857 ▬ 0\.00% peg/)
+  t.match(await tickerText(page, 1), /USD\/UZS = 12\.041,18/, 'the second demo ticker shows the inverse in German')
+  await page.screenshot({ path: artifact('demo.png'), fullPage: true })
+  await page.evaluate(() => { (document.querySelector('fx-ticker') as unknown as { mark: number }).mark = 42 })
+
+  await app.store.publish(publishInput(fiveRates({ KZT: 512.5 })))
+  await waitForText(page, ['KZT/USD = 0.001951', 'KGS/USD = 0.01144'])
+  t.equal(await page.evaluate(() => (document.querySelector('fx-ticker') as unknown as { mark?: number }).mark), 42, 'the same element, no reload')
+  t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'connected over WebSocket')
+  t.same(seen.polls, [], 'no polling while the WebSocket works')
+  t.same(errors, [], 'no page errors')
+})
+
+t.test('a stopped service shows offline after the grace period, a restarted one on the same port is found', async (t) => {
+  const first = await serve(t)
+  const page = await newPage(t, browser)
+  await fakePage(page, first.origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${first.origin}/widget.js" async></script>
+<fx-ticker grace="300" retry="100"></fx-ticker></body></html>`)
+  await page.goto(first.origin + '/embed.html')
+  await waitForText(page, FIVE)
+  const status = (): Promise<string> => page.evaluate(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent ?? '')
+  t.equal(await status(), '', 'no offline indicator while live')
+
+  await first.app.close()
+  await page.waitForFunction(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent === 'offline', null, { timeout: 5000 })
+  t.match(await tickerText(page), /KZT\/USD = 0\.001961/, 'the last data stays while reconnecting')
+
+  await serve(t, { port: first.port, rates: fiveRates({ KZT: 520, UZS: 12500 }) })
+  await waitForText(page, ['KZT/USD = 0.001923', 'UZS/USD = 0.00008'], 0, 15_000)
+  await page.waitForFunction(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent === '', null, { timeout: 5000 })
+  t.pass('back online with the current data')
+})
+
+t.test('a page on another origin embeds the widget', async (t) => {
+  let html = ''
+  const other = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html) })
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => { other.closeAllConnections(); other.close(resolve) }))
+  const pageOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`
+  const { origin } = await serve(t, { env: { CORS_ORIGINS: pageOrigin } })
+  html = `<!doctype html><html lang="en"><head><title>News</title></head><body><h1>Markets</h1>
+<script src="${origin}/widget.js" async></script>
+<fx-ticker symbols="KZT,UZS"></fx-ticker></body></html>`
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  await page.goto(pageOrigin + '/')
+  await waitForText(page, ['KZT/USD = 0.001961', 'UZS/USD = 0.00008305'])
+  t.notMatch(await tickerText(page), /KGS/, 'only the symbols asked for')
+  t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'the cross-origin WebSocket was accepted')
+})
+
+t.test('a blocked WebSocket falls back to SSE', async (t) => {
+  const { app, origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker retry="50"></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  await app.store.publish(publishInput(fiveRates({ TJS: 9.5 })))
+  await waitForText(page, ['TJS/USD = 0.1053'])
+  t.ok(seen.sse > 0, 'the data came over /v1/stream')
+  t.same(seen.polls, [], 'without polling')
+})
+
+t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', async (t) => {
+  const { app, origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  const tags: string[] = []
+  await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
+  await page.route(/\/v1\/stream/, (route) => route.abort())
+  page.on('request', (req) => { if (req.url().includes('/v1/rates')) tags.push(req.headers()['if-none-match'] ?? '') })
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker retry="50" poll="150"></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  await until(() => seen.polls.includes(304))
+  await app.store.publish(publishInput(fiveRates({ TJS: 9.5 })))
+  await waitForText(page, ['TJS/USD = 0.1053'])
+  t.ok(seen.polls.includes(200), 'polled')
+  t.ok(seen.polls.includes(304), 'an unchanged snapshot answered 304')
+  t.ok(tags.some((tag) => /^"\d+/.test(tag)), 'sent the ETag back')
+})
