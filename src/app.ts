@@ -13,6 +13,7 @@ import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
 import storePlugin from './plugins/store.js'
 import hub from './hub/hub.js'
+import asyncApiRoutes from './routes/asyncapi.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
 import widgetRoutes from './routes/widget.js'
@@ -84,6 +85,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
   await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
   await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote })
+  await app.register(asyncApiRoutes)
   await app.register(widgetRoutes)
   await app.register(hub, {
     prefix: '/v1',

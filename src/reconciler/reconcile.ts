@@ -42,9 +42,10 @@ export function reconcile (input: ReconcileInput): ReconcileResult {
       now: input.now,
       utcOffsetHours: tz
     })
-    if (decision === undefined) {
-      const kept = input.previous?.rates.find((r) => r.pair === pair)
-      // the last good value ages in place: only its staleness follows the clock
+    const kept = input.previous?.rates.find((r) => r.pair === pair)
+    // with no decision, or one for an older value date than already published (a lagging source must
+    // not roll a rate back), the last good value ages in place: only its staleness follows the clock
+    if (decision === undefined || (kept !== undefined && decision.date < kept.date)) {
       if (kept !== undefined) rates.push(orderRate({ ...kept, stale: isStale(kept.date, kept.cadence, tz, input.now, input.staleAfterMs) }))
       continue
     }
@@ -57,7 +58,8 @@ export function reconcile (input: ReconcileInput): ReconcileResult {
 
 function rateOf (base: string, quote: string, d: Decision, input: ReconcileInput, tz: number): Rate {
   const price = 1 / d.inverse
-  const cadence: Cadence = PEGS[base] !== undefined ? 'peg' : d.basis === 'official' ? d.cadence : 'daily'
+  // an outvoted peg is a market consensus, and says so: not 'peg', and it can go stale
+  const cadence: Cadence = d.basis === 'official' ? (PEGS[base] !== undefined ? 'peg' : d.cadence) : 'daily'
   return orderRate({
     pair: `${base}/${quote}`,
     base,

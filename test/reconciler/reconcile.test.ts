@@ -246,4 +246,15 @@ t.test('the peg itself gives way when every TMT source moves away from it', asyn
   t.equal(rate.inverse, 3.8)
   t.same(rate.sources[0], { id: 'peg', inverse: 3.5, date: '2025-11-26', used: false, reason: 'outlier: -7.89 % from the median of 3' })
   t.ok(rate.sources.slice(1).every((s) => s.used), 'CBT votes like any other bank')
+  t.equal(rate.cadence, 'daily', 'a consensus that overrides the peg is not presented as the peg')
+  t.type(rate.nextExpectedAt, 'string')
+})
+
+t.test('a decision for an older value date than the one published keeps the published rate', async (t) => {
+  const published = rateOf(t, run([obs('nbk', 'KZT', 509.87), obs('cbu', 'KZT', 510.2), obs('cbr', 'KZT', 510.48)]), 'KZT')
+  // NBK disappears; the others fall back to Monday's fixing (a lagging mirror, say)
+  const older = [obs('cbu', 'KZT', 512.03, { date: '2025-11-24' }), obs('cbr', 'KZT', 512.23, { date: '2025-11-24' })]
+  const rate = rateOf(t, run(older, { previous: snapshotOf([published]) }), 'KZT')
+  t.equal(rate.date, '2025-11-26', 'the rate does not roll back')
+  t.equal(rate.inverse, published.inverse)
 })

@@ -123,3 +123,14 @@ t.test('CORS headers follow CORS_ORIGINS', async (t) => {
   const foreign = await app.inject({ url: '/v1/rates', headers: { origin: 'https://evil.example' } })
   t.equal(foreign.headers['access-control-allow-origin'], undefined)
 })
+
+t.test('the AsyncAPI document describes both push channels from the zod schemas', async (t) => {
+  const app = await build(t)
+  const res = await app.inject('/asyncapi.json')
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.equal(doc.asyncapi, '3.0.0')
+  t.same(Object.values(doc.channels).map((c) => (c as { address: string }).address), ['/v1/ws', '/v1/stream'])
+  t.same(doc.components.messages.heartbeat.payload.properties.status.enum, ['live', 'idle'])
+  t.same(doc.components.messages.subscribe.payload.required.sort(), ['symbols', 'type'])
+})
