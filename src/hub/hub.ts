@@ -63,8 +63,9 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     if (!admission.ok) {
       return await reply.code(admission.statusCode).header('retry-after', '30').send({ error: 'RATES_TOO_MANY_CONNECTIONS', message: admission.message })
     }
-    // the TCP connection outlives every outcome of the upgrade or the stream, so it frees the slot
-    request.raw.socket.once('close', admission.release)
+    // an upgraded socket, or the response of a stream, ends on every path out: either frees the slot
+    if (request.ws) request.raw.socket.once('close', admission.release)
+    else reply.raw.once('close', admission.release)
   }
 
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }

@@ -32,11 +32,11 @@ export default fp(async (fastify) => {
     messagesDropped: new Counter({ name: 'fx_push_messages_dropped_total', help: 'Push messages dropped or clients closed for backpressure', labelNames: ['transport', 'reason'], registers: [registry] }),
     publishesTotal: new Counter({ name: 'fx_snapshots_published_total', help: 'Snapshots this instance published', registers: [registry] })
   }
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'fx_rate_age_seconds',
     help: 'Age of each published rate, from the start of its value date',
     labelNames: ['pair', 'stale'],
-    registers: [registry],
+    registers: [],
     collect () {
       this.reset()
       const now = Date.now()
@@ -44,13 +44,13 @@ export default fp(async (fastify) => {
         this.set({ pair: r.pair, stale: String(r.stale) }, Math.max(0, (now - Date.parse(`${r.date}T00:00:00Z`)) / 1000))
       }
     }
-  })
-  new Gauge({
+  }))
+  registry.registerMetric(new Gauge({
     name: 'fx_snapshot_seq',
     help: 'Sequence number of the snapshot this instance serves',
-    registers: [registry],
+    registers: [],
     collect () { this.set(fastify.store.snapshot()?.seq ?? 0) }
-  })
+  }))
   fastify.decorate('metrics', metrics)
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'

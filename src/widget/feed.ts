@@ -1,5 +1,6 @@
 import type { Rate, Snapshot } from '../domain/rate.js'
 import type { ServerMessage } from '../hub/protocol.js'
+import { retryHint } from '../client/backoff.js'
 
 export interface FeedOptions {
   /** The service's base URL, ending in `/`. */
@@ -57,7 +58,8 @@ export function openFeed (o: FeedOptions): () => void {
       }, UPGRADE_MS)
     }
   }
-  const fail = (): void => {
+  // `hint`: the server's jittered delay when it closed for a restart, so widgets do not all return at once
+  const fail = (hint?: number): void => {
     close?.()
     close = undefined
     o.onLive(false)
@@ -65,13 +67,15 @@ export function openFeed (o: FeedOptions): () => void {
       mode = (mode + 1) % 3
       fails = 0
     }
-    after(Math.random() * Math.min(30 * o.retry, o.retry * 2 ** tries++), connect)
+    const backoff = Math.random() * Math.min(30 * o.retry, o.retry * 2 ** tries++)
+    after(hint ?? backoff, connect)
   }
+  const watchdog = (): void => fail()
   const receive = (data: unknown): void => {
     let m: ServerMessage
     try { m = JSON.parse(String(data)) } catch { return }
     live()
-    after(WATCHDOG_MS, fail)
+    after(WATCHDOG_MS, watchdog)
     if ('seq' in m) seq = m.seq
     if (m.type === 'snapshot' || m.type === 'update') o.onRates(m.rates, m.type === 'snapshot')
   }
@@ -81,11 +85,11 @@ export function openFeed (o: FeedOptions): () => void {
   }
 
   function connect (): void {
-    after(WATCHDOG_MS, fail)
+    after(WATCHDOG_MS, watchdog)
     if (mode === 0) {
       const ws = new WebSocket(url('v1/ws', true).replace(/^http/, 'ws'))
       ws.onmessage = (e) => receive(e.data)
-      ws.onclose = fail
+      ws.onclose = (e) => fail(retryHint(e.code, e.reason))
       close = () => {
         ws.onclose = ws.onmessage = null
         ws.close()
@@ -93,7 +97,7 @@ export function openFeed (o: FeedOptions): () => void {
     } else if (mode === 1) {
       const es = new EventSource(url('v1/stream', true))
       for (const type of ['snapshot', 'update', 'heartbeat', 'message']) es.addEventListener(type, (e) => receive((e as MessageEvent).data))
-      es.onerror = fail
+      es.onerror = () => fail()
       close = () => es.close()
     } else {
       const ac = new AbortController()

@@ -11,7 +11,7 @@ export const CSS = `:host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
 .v{flex:1;min-width:0;overflow:hidden;-webkit-mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000);mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000)}
 .t{display:flex;width:max-content;animation:fx-m 40s linear infinite}
 @keyframes fx-m{to{transform:translateX(-50%)}}
-.v:hover .t,.v:focus-within .t,.P .t{animation-play-state:paused}
+.v:hover .t,.v:focus-within .t,.h .t{animation-play-state:paused}
 .c,.c>span{display:flex;white-space:nowrap}
 .i{padding-right:1.75em;color:inherit;text-decoration:none;font-variant-numeric:tabular-nums}
 .i:before{content:"\\2022";margin-right:.5em;color:var(--fx-muted,var(--m))}
@@ -23,5 +23,5 @@ b{font-weight:600}
 .p{flex:none;display:grid;place-items:center;width:1.8em;height:1.8em;padding:0;border:1px solid;border-radius:50%;background:none;color:inherit;cursor:pointer;opacity:.75}
 .p:hover,.p:focus-visible{opacity:1}
 .p:before{content:"";box-sizing:border-box;width:.6em;height:.7em;border:solid;border-width:0 .2em}
-.P .p:before{width:0;height:0;border-width:.4em 0 .4em .65em;border-color:transparent currentColor;margin-left:.15em}
+.h .p:before{width:0;height:0;border-width:.4em 0 .4em .65em;border-color:transparent currentColor;margin-left:.15em}
 @media (prefers-reduced-motion:reduce){.t{animation:none}.c+.c,.c>[aria-hidden],.p{display:none}.v{overflow-x:auto;scrollbar-width:thin}}`

@@ -61,7 +61,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
   let offline: ReturnType<typeof setTimeout> | undefined
 
   button.onclick = () => {
-    button.setAttribute('aria-pressed', String(w.classList.toggle('P')))
+    button.setAttribute('aria-pressed', String(w.classList.toggle('h')))
   }
 
   const render = (): void => {

@@ -160,3 +160,18 @@ t.test('app.close() ends every stream after a final jittered retry', async (t) =
   }
   t.ok(new Set(hints).size > 1, `different streams get different hints: ${hints.join(', ')}`)
 })
+
+t.test('a stream holds a connection slot until it ends', async (t) => {
+  const app = await build(t, { env: { WS_MAX_CONNECTIONS_PER_IP: '1' } })
+  const host = await listen(app)
+  const first = await stream(t, `http://${host}/v1/stream`)
+  await first.next('heartbeat')
+  const second = await fetch(`http://${host}/v1/stream`)
+  t.equal(second.status, 429)
+  t.equal(second.headers.get('retry-after'), '30')
+  await second.body?.cancel()
+  first.res.destroy()
+  await until(async () => (await metric(app, 'clients', { transport: 'sse' })) === 0)
+  const third = await stream(t, `http://${host}/v1/stream`)
+  t.equal(third.status, 200)
+})

@@ -66,17 +66,34 @@ export async function fakePage (page: Page, url: string, body: string): Promise<
   await page.route(url, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body }))
 }
 
+// page code is passed as strings: the Node type check has no DOM types, and the page has no Node ones
+const ROOT_OF = (n: number): string => `document.querySelectorAll('fx-ticker, [data-fx-ticker]')[${n}]?.shadowRoot`
+
+/** Runs `body` (with `root` bound to the n-th widget's shadow root) in the page and returns its result. */
+export async function inShadow<R> (page: Page, body: string, n = 0): Promise<R> {
+  return await page.evaluate(`(() => { const root = ${ROOT_OF(n)}; ${body} })()`) as R
+}
+
+/**
+ * Waits, bounded, until `body` (with `root` bound as for inShadow) returns a truthy value. Polled from
+ * here rather than with a waitForFunction string, which the demo page's CSP (no 'unsafe-eval') refuses.
+ */
+export async function waitInShadow (page: Page, body: string, n = 0, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout
+  while (!(await inShadow<unknown>(page, `if (!root) return false; ${body}`, n))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for: ${body}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /** The text of the accessible copy of the line in the n-th widget on the page. */
 export async function tickerText (page: Page, n = 0): Promise<string> {
-  return await page.evaluate((i) => document.querySelectorAll('fx-ticker, [data-fx-ticker]')[i]?.shadowRoot?.querySelector('.c > span')?.textContent ?? '', n)
+  return await inShadow<string>(page, 'return root?.querySelector(".c > span")?.textContent ?? ""', n)
 }
 
 /** Waits (bounded) until the n-th widget's line contains every one of `parts`. */
 export async function waitForText (page: Page, parts: string[], n = 0, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(({ i, want }) => {
-    const text = document.querySelectorAll('fx-ticker, [data-fx-ticker]')[i]?.shadowRoot?.querySelector('.c > span')?.textContent ?? ''
-    return want.every((p) => text.includes(p))
-  }, { i: n, want: parts }, { timeout })
+  await waitInShadow(page, `const text = root.querySelector('.c > span')?.textContent ?? ''; return ${JSON.stringify(parts)}.every((p) => text.includes(p))`, n, timeout)
 }
 
 export function artifact (name: string): string {

@@ -1,29 +1,22 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { buildWidget, fakePage, launchBrowser, newPage, serve, tickerText, variedRates, waitForText } from '../support/browser.js'
+import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
+import { publishInput } from '../support/snapshot.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
 
+interface Teardown { teardown: (fn: () => unknown) => void }
+
 /** Opens a page on the service's origin holding `body` after the embed script. */
-async function embed (t: Parameters<Parameters<typeof tap.test>[1]>[0], service: Service, body: string, page?: Page): Promise<Page> {
+async function embed (t: Teardown, service: Service, body: string, page?: Page): Promise<Page> {
   const p = page ?? await newPage(t, browser)
   await fakePage(p, service.origin + '/embed.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
 <script src="${service.origin}/widget.js" async></script>
 ${body}</body></html>`)
   await p.goto(service.origin + '/embed.html')
   return p
-}
-const tap = t
-
-/** Evaluates in the n-th widget's shadow root. */
-async function inShadow<R> (page: Page, fn: string, n = 0): Promise<R> {
-  return await page.evaluate(({ fn, n }) => {
-    const root = document.querySelectorAll('fx-ticker, [data-fx-ticker]')[n]?.shadowRoot
-    // eslint-disable-next-line no-new-func
-    return new Function('root', fn)(root)
-  }, { fn, n }) as R
 }
 
 const ALL = ['KGS/USD', 'KZT/USD', 'TJS/USD', 'UZS/USD', 'TMT/USD']
@@ -61,8 +54,7 @@ t.test('the line loops seamlessly and pauses on hover, on focus and with the but
 
   await page.focus('fx-ticker .c > span:first-child a')
   t.equal(await state(), 'paused', 'focus inside the line pauses')
-  await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur() })
-  await page.evaluate(() => { (document.querySelector('fx-ticker')?.shadowRoot?.activeElement as HTMLElement | null)?.blur() })
+  await inShadow(page, 'root.activeElement?.blur()')
   t.equal(await state(), 'running')
 
   const button = page.locator('fx-ticker button')
@@ -132,11 +124,12 @@ t.test('height is reserved before data, themes come from custom properties', asy
   const page = await embed(t, service, `<style>#custom{--fx-bg:rgb(1, 2, 3);--fx-fg:rgb(250, 250, 250)}</style>
 <fx-ticker retry="50" poll="100" grace="60000"></fx-ticker><p id="below">below</p>
 <fx-ticker theme="dark"></fx-ticker><fx-ticker id="custom"></fx-ticker><fx-ticker theme="auto"></fx-ticker>`)
-  await page.waitForFunction(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.w') !== null, null, { timeout: 5000 })
-  const before = await page.evaluate(() => document.getElementById('below')?.getBoundingClientRect().top)
-  await service.app.store.publish((await import('../support/snapshot.js')).publishInput(variedRates()))
+  await waitInShadow(page, 'return root.querySelector(".w") !== null', 0, 5000)
+  const below = 'document.getElementById("below").getBoundingClientRect().top'
+  const before = await page.evaluate(below)
+  await service.app.store.publish(publishInput(variedRates()))
   await waitForText(page, ALL)
-  const after = await page.evaluate(() => document.getElementById('below')?.getBoundingClientRect().top)
+  const after = await page.evaluate(below)
   t.equal(after, before, 'the content below does not move when the data arrives')
   const bg = (n: number): Promise<string> => inShadow<string>(page, 'return getComputedStyle(root.querySelector(".w")).backgroundColor', n)
   t.equal(await bg(0), 'rgb(255, 255, 255)', 'light by default')
@@ -149,17 +142,24 @@ t.test('height is reserved before data, themes come from custom properties', asy
   t.equal(await bg(0), 'rgb(255, 255, 255)', 'an explicit theme does not')
 })
 
-t.test('div[data-fx-ticker] is upgraded and a second copy of the script is harmless', async (t) => {
+t.test('div[data-fx-ticker] is upgraded in a quirks-mode page and a second copy of the script is harmless', async (t) => {
   const service = await serve(t, { rates: variedRates() })
   const page = await newPage(t, browser)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
-  await embed(t, service, `<div data-fx-ticker data-symbols="KZT,UZS" data-direction="USD/BASE"></div>
-<script src="${service.origin}/widget.js" async></script>`, page)
+  // no doctype, as on many old CMS pages: class names match case-insensitively there
+  await fakePage(page, service.origin + '/cms.html', `<html><body>
+<script src="${service.origin}/widget.js" async></script>
+<div data-fx-ticker data-symbols="KZT,UZS" data-direction="USD/BASE"></div>
+<script src="${service.origin}/widget.js" async></script></body></html>`)
+  await page.goto(service.origin + '/cms.html')
+  t.equal(await page.evaluate('document.compatMode'), 'BackCompat')
   await waitForText(page, ['USD/KZT = 509.87', 'USD/UZS = 12,041.18'])
   t.notMatch(await tickerText(page), /KGS/)
-  t.equal(await page.evaluate(() => document.querySelectorAll('script').length), 2)
+  await page.locator('[data-fx-ticker] button').click()
+  t.same(await inShadow(page, 'const w = root.querySelector(".w"); return [getComputedStyle(w).display, root.querySelector("button").getAttribute("aria-pressed")]'), ['flex', 'true'], 'pausing keeps the layout')
+  t.equal(await page.evaluate('document.querySelectorAll("script").length'), 2)
   t.same(errors, [], 'no error from the second copy')
-  const globals = await page.evaluate(() => Object.keys(window).filter((k) => /fx|ticker|widget/i.test(k)))
+  const globals = await page.evaluate('Object.keys(window).filter((k) => /fx|ticker|widget/i.test(k))')
   t.same(globals, [], 'no globals beyond the element')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
-import { artifact, buildWidget, fakePage, launchBrowser, newPage, serve, tickerText, variedRates, waitForText } from '../support/browser.js'
+import { artifact, buildWidget, fakePage, launchBrowser, inShadow, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 
 buildWidget()
@@ -36,40 +36,44 @@ t.test('the demo page shows all five pairs live and updates them in place', asyn
   const seen = transports(page)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
+  // CSP violations and script errors surface on the console; failed loads are checked by status below
+  page.on('console', (msg) => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text()) })
   page.on('response', (res) => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${res.status()} ${res.url()}`) })
   await page.goto(origin + '/')
   await waitForText(page, FIVE)
   t.match(await tickerText(page), /TMT\/USD = 0\.2857 ▬ 0\.00% peg/)
   t.match(await tickerText(page, 1), /USD\/UZS = 12\.041,18/, 'the second demo ticker shows the inverse in German')
   await page.screenshot({ path: artifact('demo.png'), fullPage: true })
-  await page.evaluate(() => { (document.querySelector('fx-ticker') as unknown as { mark: number }).mark = 42 })
+  await page.evaluate('document.querySelector("fx-ticker").mark = 42')
 
   await app.store.publish(publishInput(fiveRates({ KZT: 512.5 })))
   await waitForText(page, ['KZT/USD = 0.001951', 'KGS/USD = 0.01144'])
-  t.equal(await page.evaluate(() => (document.querySelector('fx-ticker') as unknown as { mark?: number }).mark), 42, 'the same element, no reload')
+  t.equal(await page.evaluate('document.querySelector("fx-ticker").mark'), 42, 'the same element, no reload')
   t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'connected over WebSocket')
   t.same(seen.polls, [], 'no polling while the WebSocket works')
   t.same(errors, [], 'no page errors')
 })
 
 t.test('a stopped service shows offline after the grace period, a restarted one on the same port is found', async (t) => {
-  const first = await serve(t)
+  // the server's restart close carries a jittered retry hint of up to FX_SHUTDOWN_RETRY_MS, which the widget honours
+  const first = await serve(t, { env: { FX_SHUTDOWN_RETRY_MS: '200' } })
   const page = await newPage(t, browser)
   await fakePage(page, first.origin + '/embed.html', `<!doctype html><html lang="en"><body>
 <script src="${first.origin}/widget.js" async></script>
 <fx-ticker grace="300" retry="100"></fx-ticker></body></html>`)
   await page.goto(first.origin + '/embed.html')
   await waitForText(page, FIVE)
-  const status = (): Promise<string> => page.evaluate(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent ?? '')
-  t.equal(await status(), '', 'no offline indicator while live')
+  t.equal(await inShadow(page, 'return root.querySelector(".s").textContent'), '', 'no offline indicator while live')
 
   await first.app.close()
-  await page.waitForFunction(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent === 'offline', null, { timeout: 5000 })
+  await waitInShadow(page, 'return root.querySelector(".s").textContent === "offline"', 0, 5000)
   t.match(await tickerText(page), /KZT\/USD = 0\.001961/, 'the last data stays while reconnecting')
 
-  await serve(t, { port: first.port, rates: fiveRates({ KZT: 520, UZS: 12500 }) })
+  // seq survives a restart in production; the memory engine starts again at 1, so step past the old seq
+  const second = await serve(t, { port: first.port })
+  await second.app.store.publish(publishInput(fiveRates({ KZT: 520, UZS: 12500 })))
   await waitForText(page, ['KZT/USD = 0.001923', 'UZS/USD = 0.00008'], 0, 15_000)
-  await page.waitForFunction(() => document.querySelector('fx-ticker')?.shadowRoot?.querySelector('.s')?.textContent === '', null, { timeout: 5000 })
+  await waitInShadow(page, 'return root.querySelector(".s").textContent === ""', 0, 5000)
   t.pass('back online with the current data')
 })
 

@@ -1,0 +1,81 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { readFileSync } from 'node:fs'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import widgetRoutes, { WIDGET_DIR } from '../../src/routes/widget.js'
+import { build } from '../support/build.js'
+import { buildWidget } from '../support/browser.js'
+
+buildWidget()
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', WIDGET_DIR), 'utf8')) as { file: string, hash: string, bytes: number, gzip: number }
+
+t.test('/widget.js is the current bundle with a short cache, an ETag and CORS', async (t) => {
+  const app = await build(t)
+  const res = await app.inject('/widget.js')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/javascript/)
+  t.equal(res.headers['cache-control'], 'public, max-age=300, stale-while-revalidate=86400')
+  t.equal(res.headers.etag, `"${manifest.hash}"`)
+  t.equal(res.headers['access-control-allow-origin'], '*')
+  t.equal(res.headers['cross-origin-resource-policy'], 'cross-origin')
+  t.equal(res.rawPayload.length, manifest.bytes)
+  t.match(res.body, /customElements/)
+
+  const again = await app.inject({ url: '/widget.js', headers: { 'if-none-match': res.headers.etag as string } })
+  t.equal(again.statusCode, 304)
+  t.equal(again.body, '')
+
+  const gz = await app.inject({ url: '/widget.js', headers: { 'accept-encoding': 'gzip, br' } })
+  t.equal(gz.headers['content-encoding'], 'gzip')
+  t.same(gunzipSync(gz.rawPayload), res.rawPayload)
+})
+
+t.test('CORS_ORIGINS limits access-control-allow-origin to the listed origins', async (t) => {
+  const app = await build(t, { env: { CORS_ORIGINS: 'https://news.example.com' } })
+  const allowed = await app.inject({ url: '/widget.js', headers: { origin: 'https://news.example.com' } })
+  t.equal(allowed.headers['access-control-allow-origin'], 'https://news.example.com')
+  const other = await app.inject({ url: '/widget.js', headers: { origin: 'https://evil.example.org' } })
+  t.notOk(other.headers['access-control-allow-origin'])
+})
+
+t.test('/widget.<hash>.js is immutable', async (t) => {
+  const app = await build(t)
+  const res = await app.inject(`/${manifest.file}`)
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable')
+  t.same(res.rawPayload, (await app.inject('/widget.js')).rawPayload)
+  t.equal((await app.inject('/widget.000000000000.js')).statusCode, 404)
+})
+
+t.test('the served widget stays within 6 KB gzip', async (t) => {
+  const app = await build(t)
+  const served = (await app.inject('/widget.js')).rawPayload
+  const gzip = gzipSync(served, { level: 9 }).length
+  t.comment(`widget.js: ${served.length} B raw, ${gzip} B gzip`)
+  t.ok(gzip <= 6144, `${gzip} B gzip <= 6144 B`)
+  t.equal(gzip, manifest.gzip, 'the manifest reports the same size')
+})
+
+t.test('/ is a demo page that embeds the widget with the two-line snippet', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ url: '/', headers: { host: 'fx.example.com' } })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/html/)
+  t.match(res.body, '<script src="http://fx.example.com/widget.js" async></script>\n<fx-ticker symbols="KGS,KZT,TJS,UZS,TMT"></fx-ticker>')
+  t.match(res.body, '&#60;script src=&#34;http://fx.example.com/widget.js&#34; async&#62;&#60;/script&#62;')
+  t.match(res.body, 'href="/v1/rates"')
+  t.match(res.body, 'href="/openapi.json"')
+  const hostile = await app.inject({ url: '/', headers: { host: 'x"><script>alert(1)</script>' } })
+  t.notMatch(hostile.body, '<script>alert(1)', 'the Host header is escaped')
+  t.notMatch((await app.inject('/openapi.json')).body, /widget/, 'not part of the REST API document')
+})
+
+t.test('without a built widget the routes answer 503 and the rest still works', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(widgetRoutes, { dir: new URL('file:///nonexistent/widget/') })
+  const res = await app.inject('/widget.js')
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), { message: /not built/ })
+  t.equal((await app.inject('/')).statusCode, 200)
+})
