@@ -39,7 +39,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
     bodyLimit: 16_384,
-    trustProxy: true,
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<ZodTypeProvider>()
@@ -77,7 +77,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     maxAge: 86_400
   })
   await app.register(websocket, {
-    options: { maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false }
+    options: { maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false },
+    // a client's protocol error (oversize or malformed frame) is the client's problem, not an incident
+    errorHandler (err, socket, request) {
+      request.log.debug({ err: err.message }, 'websocket closed on a client protocol error')
+      socket.terminate()
+    }
   })
   await app.register(docs)
   await app.register(storePlugin, { store: deps.store })
@@ -96,6 +101,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.now !== undefined && { now: deps.now })
   })
   return app
+}
+
+/** Trusts the first `hops` proxies in front of the service. */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
 }
 
 function isLogger (logger: unknown): logger is FastifyBaseLogger {

@@ -41,6 +41,10 @@ const EnvSchema = z.object({
     .refine((u) => /^rediss?:\/\//i.test(u), 'expected a redis:// or rediss:// URL').optional(),
   FX_LEADER_LOCK_MS: int(500).default(15_000),
   FX_LEADER_RENEW_MS: int(100).default(5_000),
+  FX_TRUST_PROXY: z.string().trim().default('false')
+    .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((a) => /^[\d.:a-fA-F]+(\/\d+)?$/.test(a.trim())),
+      'expected true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs')
+    .transform((v): boolean | number | string[] => v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : csv(v)),
   CORS_ORIGINS: z.string().default('*').transform(csv)
     .pipe(z.array(z.string().refine((o) => o === '*' || /^https?:\/\/[^/]+$/i.test(o), 'expected * or origins such as https://news.example.com'))
       .min(1, 'expected * or a list of origins')),
@@ -74,6 +78,8 @@ export interface Config {
   redisUrl: string | undefined
   leaderLockMs: number
   leaderRenewMs: number
+  /** Which proxies' X-Forwarded-For to believe (client address for logs and per-IP limits). */
+  trustProxy: boolean | number | string[]
   corsOrigins: string[]
   ws: {
     maxPayload: number
@@ -142,6 +148,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     leaderLockMs: e.FX_LEADER_LOCK_MS,
     leaderRenewMs: e.FX_LEADER_RENEW_MS,
+    trustProxy: e.FX_TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
     ws: {
       maxPayload: e.WS_MAX_PAYLOAD,

@@ -52,3 +52,11 @@ t.test('bad configuration names every bad variable, one line each', async (t) =>
 t.test('the leader lock must outlive two renewals', async (t) => {
   t.throws(() => loadConfig({ FX_LEADER_LOCK_MS: '1000', FX_LEADER_RENEW_MS: '800' }), /FX_LEADER_RENEW_MS/)
 })
+
+t.test('FX_TRUST_PROXY: off by default, true, hops or addresses', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ FX_TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ FX_TRUST_PROXY: '1' }).trustProxy, 1)
+  t.same(loadConfig({ FX_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+  t.throws(() => loadConfig({ FX_TRUST_PROXY: 'nginx' }), /FX_TRUST_PROXY/)
+})

@@ -12,6 +12,8 @@ export type RatesErrorCode =
   | 'RATES_NOT_READY'
   | 'RATES_NOT_FOUND'
   | 'RATES_BAD_REQUEST'
+  | 'RATES_FORBIDDEN'
+  | 'RATES_TOO_MANY_CONNECTIONS'
 
 export interface RatesErrorOptions {
   cause?: unknown

@@ -68,8 +68,17 @@ t.test('origins: a foreign one gets 403 before upgrade on both transports; liste
   t.pass('listed origin, own origin and no origin are accepted')
 })
 
+t.test('without FX_TRUST_PROXY a forged X-Forwarded-For does not dodge the per-address limit', async (t) => {
+  const app = await build(t, { env: { WS_MAX_CONNECTIONS_PER_IP: '1' } })
+  const host = await listen(app)
+  const a = connect(t, `ws://${host}/v1/ws`)
+  await a.opened
+  const forged = await refusal(t, `ws://${host}/v1/ws`, { headers: { 'x-forwarded-for': '203.0.113.9' } })
+  t.equal(forged.status, 429)
+})
+
 t.test('connection limits: 429 over the per-address limit, 503 over the total, slots freed on close', async (t) => {
-  const app = await build(t, { env: { WS_MAX_CONNECTIONS_PER_IP: '2', WS_MAX_CONNECTIONS: '3' } })
+  const app = await build(t, { env: { WS_MAX_CONNECTIONS_PER_IP: '2', WS_MAX_CONNECTIONS: '3', FX_TRUST_PROXY: 'true' } })
   const host = await listen(app)
   const a = connect(t, `ws://${host}/v1/ws`)
   const b = connect(t, `ws://${host}/v1/ws`)
@@ -79,7 +88,7 @@ t.test('connection limits: 429 over the per-address limit, 503 over the total, s
   const sse = await fetch(`http://${host}/v1/stream`)
   t.equal(sse.status, 429, 'SSE streams count against the same limit')
   await sse.body?.cancel()
-  // another client address, as a proxy in front would report it (trustProxy is on)
+  // another client address, as a trusted proxy in front would report it
   const other = connect(t, `ws://${host}/v1/ws`, { headers: { 'x-forwarded-for': '203.0.113.7' } })
   await other.opened
   const fourth = await refusal(t, `ws://${host}/v1/ws`, { headers: { 'x-forwarded-for': '203.0.113.8' } })

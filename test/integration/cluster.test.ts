@@ -36,9 +36,16 @@ function clusterEnv (redis: RedisServer, upstream: ReplayServer): Record<string,
 const onDay25 = (s: Snapshot): boolean => s.rates.length === 5 && s.rates.every((r) => r.date === '2025-11-25')
 const onDay26 = (s: Snapshot): boolean => s.rates.length === 5 && s.rates.every((r) => r.date === '2025-11-26' && r.change !== null)
 
+/** What each instance serves: its seq and the value dates of its rates, for failure messages. */
+async function served (nodes: ServiceProcess[]): Promise<Array<{ status: number, body: Snapshot }>> {
+  return await Promise.all(nodes.map(async (n) => await getJson<Snapshot>(`${n.url}/v1/rates`)))
+}
+const describe = (replies: Array<{ status: number, body: Snapshot }>): string =>
+  replies.map((r, i) => `#${i} ${r.status} seq ${r.body.seq} ${(r.body.rates ?? []).map((x) => `${x.base}:${x.date}`).join(' ')}`).join(' | ')
+
 /** The snapshot every instance serves, when they all serve one with the same seq. */
 async function agreed (nodes: ServiceProcess[]): Promise<Snapshot | undefined> {
-  const replies = await Promise.all(nodes.map(async (n) => await getJson<Snapshot>(`${n.url}/v1/rates`)))
+  const replies = await served(nodes)
   const seq = replies[0]?.body.seq
   if (replies.some((r) => r.status !== 200 || r.body.seq !== seq)) return undefined
   return replies[0]?.body
@@ -46,14 +53,19 @@ async function agreed (nodes: ServiceProcess[]): Promise<Snapshot | undefined> {
 
 /** Waits until all instances agree on a snapshot matching `ready` that two more poll rounds do not move. */
 async function settle (upstream: ReplayServer, nodes: ServiceProcess[], ready: (s: Snapshot) => boolean, what: string): Promise<Snapshot> {
-  return await until(async () => {
-    const first = await agreed(nodes)
-    if (first === undefined || !ready(first)) return false
-    const hits = upstream.hits()
-    await until(() => ROUND.every((id) => (upstream.hits()[id] ?? 0) >= (hits[id] ?? 0) + 2), 5000, 'two more poll rounds')
-    const second = await agreed(nodes)
-    return second?.seq === first.seq && second
-  }, 20_000, what)
+  try {
+    return await until(async () => {
+      const first = await agreed(nodes)
+      if (first === undefined || !ready(first)) return false
+      const hits = upstream.hits()
+      await until(() => ROUND.every((id) => (upstream.hits()[id] ?? 0) >= (hits[id] ?? 0) + 2), 5000, 'two more poll rounds')
+      const second = await agreed(nodes)
+      return second?.seq === first.seq && second
+    }, 20_000, what)
+  } catch (err) {
+    const published = nodes.map((n, i) => `#${i} published ${publishedSeqs(n).join(',')}`).join(' | ')
+    throw new Error(`${(err as Error).message}; serving: ${describe(await served(nodes))}; ${published}`)
+  }
 }
 
 /** The instances that logged `polling upstreams`. */
