@@ -22,7 +22,7 @@ const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify,
     reasons.push(...fastify.store.health().reasons)
     const polled = sources()
     if (snapshot === undefined && polled.length > 0 && polled.every((s) => !s.ok && s.consecutiveFailures > 0)) {
-      reasons.push(`every upstream source is failing (e.g. ${polled[0]?.id}: ${polled[0]?.lastError ?? 'no answer'})`)
+      reasons.push(`every upstream source is failing (e.g. ${polled[0]?.lastError ?? `${polled[0]?.id ?? '?'}: no answer`})`)
     }
     reply.header('cache-control', 'no-store')
     reply.code(reasons.length === 0 ? 200 : 503)
