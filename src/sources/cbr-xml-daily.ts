@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { fetchText } from './http.js'
+import { createUrlSource } from './http.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import type { Decimal } from './number.js'
@@ -116,12 +116,5 @@ function tryDecimal (field: string, raw: unknown): Decimal | undefined {
 
 /** cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. */
 export function createCbrXmlDailySource (opts: SourceOptions = {}): Source {
-  const url = joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH)
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(ID, url, ctx)
-      return parseCbrXmlDaily(text)
-    }
-  }
+  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { fromDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { fetchText } from './http.js'
+import { createUrlSource } from './http.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
@@ -65,12 +65,5 @@ export function parseCbr (text: string): Quote[] {
 
 /** Bank of Russia XML_daily.asp: all five currencies via RUB, one request. */
 export function createCbrSource (opts: SourceOptions = {}): Source {
-  const url = joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH)
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(ID, url, ctx)
-      return parseCbr(text)
-    }
-  }
+  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { fetchText } from './http.js'
+import { createUrlSource } from './http.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -47,12 +47,5 @@ export function parseFawazahmed0 (text: string): Quote[] {
 
 /** fawazahmed0 currency-api on jsDelivr: opaque upstreams, a last-resort fill-in. */
 export function createFawazahmed0Source (opts: SourceOptions = {}): Source {
-  const url = joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH)
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(ID, url, ctx)
-      return parseFawazahmed0(text)
-    }
-  }
+  return createUrlSource(ID, joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH), parseFawazahmed0)
 }

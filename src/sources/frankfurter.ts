@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { fetchText } from './http.js'
+import { createUrlSource } from './http.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -52,12 +52,5 @@ export function parseFrankfurter (text: string): Quote[] {
 
 /** Frankfurter v2: a blend of the same central banks, used only to fill in. */
 export function createFrankfurterSource (opts: SourceOptions = {}): Source {
-  const url = joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH)
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(ID, url, ctx)
-      return parseFrankfurter(text)
-    }
-  }
+  return createUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
 }

@@ -1,7 +1,9 @@
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { RatesError } from '../domain/errors.js'
-import type { FetchContext } from './source.js'
+import type { Quote } from '../domain/rate.js'
+import type { SourceId } from '../domain/sources.js'
+import type { FetchContext, Source } from './source.js'
 
 export interface FetchedText {
   text: string
@@ -113,4 +115,15 @@ function describeNetworkError (err: unknown): string {
     return code !== undefined ? `${code} ${err.message}` : err.message
   }
   return String(err)
+}
+
+/** A source that GETs one fixed URL and parses its body: most upstreams need nothing more. */
+export function createUrlSource (id: SourceId, url: string, parse: (text: string) => Quote[]): Source {
+  return {
+    id,
+    async fetchQuotes (ctx) {
+      const { text } = await fetchText(id, url, ctx)
+      return parse(text)
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { civilDate } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { fetchText } from './http.js'
+import { createUrlSource } from './http.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -55,12 +55,5 @@ export function parseOpenErApi (text: string): Quote[] {
 
 /** open.er-api.com: one market-blended vote, refreshed once a day around 00:00 UTC. */
 export function createOpenErApiSource (opts: SourceOptions = {}): Source {
-  const url = joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH)
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(ID, url, ctx)
-      return parseOpenErApi(text)
-    }
-  }
+  return createUrlSource(ID, joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH), parseOpenErApi)
 }
