@@ -115,7 +115,9 @@ export default fp<IngestOptions>(async (fastify, opts) => {
 
   let timer: NodeJS.Timeout | undefined
   let unfollow: (() => void) | undefined
-  fastify.decorate('ingest', { poller, reconcileNow })
+  // only a polling instance reports poll health: a follower's would list every source as never polled
+  const reported: Poller | undefined = poller === undefined ? undefined : { ...poller, health: () => (poller.running() ? poller.health() : []) }
+  fastify.decorate('ingest', { poller: reported, reconcileNow })
   fastify.addHook('onReady', async () => {
     unfollow = store.leadership.onChange(follow)
     follow(store.leadership.isLeader())

@@ -34,18 +34,20 @@ export interface ReconcileResult {
 export function reconcile (input: ReconcileInput): ReconcileResult {
   const rates: Rate[] = []
   const fixings: Record<string, Fixing> = {}
+  const newestAnyDate = input.observations.reduce<string | undefined>((max, o) => max === undefined || o.date > max ? o.date : max, undefined)
   for (const base of input.currencies) {
     const pair = `${base}/${input.quote}`
     const tz = zoneOf(base)
     const decision = select(base, input.observations.filter((o) => o.base === base), {
       outlierPct: input.outlierPct,
       now: input.now,
-      utcOffsetHours: tz
+      utcOffsetHours: tz,
+      ...(newestAnyDate !== undefined && { newestAnyDate })
     })
     const kept = input.previous?.rates.find((r) => r.pair === pair)
     // with no decision, or one for an older value date than already published (a lagging source must
     // not roll a rate back), the last good value ages in place: only its staleness follows the clock
-    if (decision === undefined || (kept !== undefined && decision.date < kept.date)) {
+    if (decision === undefined || (kept !== undefined && decision.date < kept.date && !barePeg(kept))) {
       if (kept !== undefined) rates.push(orderRate({ ...kept, stale: isStale(kept.date, kept.cadence, tz, input.now, input.staleAfterMs) }))
       continue
     }
@@ -105,4 +107,9 @@ function changeOf (price: number, date: string, history: readonly Fixing[]): Cha
   const abs = price - prev.price
   const pct = abs / prev.price * 100
   return { pct: pct === 0 ? 0 : pct, abs: abs === 0 ? 0 : abs, prevPrice: prev.price, prevDate: prev.date }
+}
+
+/** A peg published before any source confirmed it: its date was a guess, so confirmed data may replace it. */
+function barePeg (rate: Rate): boolean {
+  return rate.sources.every((s) => s.id === 'peg')
 }

@@ -34,6 +34,8 @@ export interface SelectOptions {
   outlierPct: number
   now: Date
   utcOffsetHours: number
+  /** The newest value date any source gives for any currency: a bare peg's date, so it does not outrun the feeds. */
+  newestAnyDate?: string
 }
 
 const order = (id: string): number => {
@@ -89,7 +91,7 @@ export function select (base: string, observations: readonly Observation[], opts
 
   let home: Vote | undefined
   if (peg !== undefined) {
-    home = { id: 'peg', inverse: peg, date: newest ?? civilDate(opts.now, opts.utcOffsetHours), role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
+    home = { id: 'peg', inverse: peg, date: newest ?? opts.newestAnyDate ?? civilDate(opts.now, opts.utcOffsetHours), role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
     votes.unshift(home)
   } else {
     home = votes.find((v) => v.id === HOME_SOURCE[base] && v.reason === undefined)

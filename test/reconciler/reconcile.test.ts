@@ -258,3 +258,16 @@ t.test('a decision for an older value date than the one published keeps the publ
   t.equal(rate.date, '2025-11-26', 'the rate does not roll back')
   t.equal(rate.inverse, published.inverse)
 })
+
+t.test('the bare peg takes the feeds\' newest date, and confirmed data may replace a guessed date', async (t) => {
+  // NBK answers first: TMT has no observation yet
+  const first = rateOf(t, run([obs('nbk', 'KZT', 509.87, { date: '2025-11-25' })], { now: new Date('2025-11-27T09:00:00Z') }), 'TMT')
+  t.equal(first.date, '2025-11-25', 'not the wall-clock date')
+  // a bare peg published on an empty round (dated from the clock) gives way to the confirmed date
+  const guessed = rateOf(t, run([], { now: new Date('2025-11-27T09:00:00Z') }), 'TMT')
+  t.equal(guessed.date, '2025-11-27')
+  const confirmed = rateOf(t, run([obs('cbt', 'TMT', 3.5, { date: '2025-11-26' }), obs('cbr', 'TMT', 3.5001, { date: '2025-11-26' })],
+    { now: new Date('2025-11-27T09:00:00Z'), previous: snapshotOf([guessed]) }), 'TMT')
+  t.equal(confirmed.date, '2025-11-26')
+  t.same(confirmed.sources.map((s) => s.id), ['peg', 'cbt', 'cbr'])
+})

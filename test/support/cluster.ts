@@ -34,11 +34,9 @@ export function publishedSeqs (svc: ServiceProcess, since = 0): number[] {
   return logged(svc, 'snapshot published', since).map((e) => Number(e.seq))
 }
 
-/** Starts `n` instances of the built service on the same environment, one after the other. */
+/** Starts `n` instances of the built service on the same environment, all at once (whichever wins the lock leads). */
 export async function startCluster (t: Teardown, n: number, env: Record<string, string>): Promise<ServiceProcess[]> {
-  const out: ServiceProcess[] = []
-  for (let i = 0; i < n; i++) out.push(await startService(t, env))
-  return out
+  return await Promise.all(Array.from({ length: n }, async () => await startService(t, env)))
 }
 
 export async function getJson<T = unknown> (url: string): Promise<{ status: number, body: T }> {
