@@ -1,3 +1,6 @@
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { WebSocket } from 'ws'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
@@ -81,8 +84,9 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     },
     wsHandler: (socket, request) => {
       const query = request.query
+      release(socket, request.raw.socket)
       const peer = attachWsPeer(socket, filterOf(query.symbols), query.since, {
-        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: request.log
+        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log
       })
       track(peer, (listener) => socket.once('close', listener))
     }
@@ -127,6 +131,18 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     for (const peer of streamers) peer.terminate()
   })
   fastify.addHook('onClose', async () => { stop() })
+}
+
+/**
+ * Lets the upgrade's request and response be collected while the socket lives: @fastify/websocket's
+ * socket error listener closes over them, and the raw socket still points at the upgrade's response.
+ * That is several kilobytes per connection, times tens of thousands of widgets. The peer installs its
+ * own error listener; a socket error ends the connection either way.
+ */
+function release (socket: WebSocket, raw: Socket): void {
+  socket.removeAllListeners('error')
+  const upgrade = (raw as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  upgrade?.detachSocket(raw)
 }
 
 export default hub

@@ -102,7 +102,10 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     fanout.move(peer, next)
     send(fanout.greeting(ctx.snapshot(), next, undefined))
   })
-  socket.on('error', (err) => { ctx.log.debug({ err }, 'websocket error') })
+  socket.on('error', (err) => {
+    ctx.log.debug({ err: err.message }, 'websocket error')
+    socket.terminate()
+  })
   socket.once('close', () => { fanout.remove(peer) })
 
   fanout.add(peer)
