@@ -2,6 +2,7 @@ import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -76,6 +77,19 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['ETag', 'Retry-After'],
     maxAge: 86_400
   })
+  if (config.rateLimitPerMin > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMin,
+      timeWindow: 60_000,
+      // the REST API only: health, metrics and the widget stay reachable, push streams have their own limits
+      allowList: (request) => !request.url.startsWith('/v1/') || /^\/v1\/(ws|stream)\b/.test(request.url),
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: context.statusCode,
+        code: 'RATES_RATE_LIMITED',
+        message: `more than ${context.max} requests a minute from this address; retry in ${context.after}`
+      })
+    })
+  }
   await app.register(websocket, {
     options: { maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false },
     // a client's protocol error (oversize or malformed frame) is the client's problem, not an incident

@@ -41,6 +41,7 @@ const EnvSchema = z.object({
     .refine((u) => /^rediss?:\/\//i.test(u), 'expected a redis:// or rediss:// URL').optional(),
   FX_LEADER_LOCK_MS: int(500).default(15_000),
   FX_LEADER_RENEW_MS: int(100).default(5_000),
+  FX_RATE_LIMIT_PER_MIN: int(0).default(1200),
   FX_TRUST_PROXY: z.string().trim().default('false')
     .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((a) => /^[\d.:a-fA-F]+(\/\d+)?$/.test(a.trim())),
       'expected true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs')
@@ -78,6 +79,8 @@ export interface Config {
   redisUrl: string | undefined
   leaderLockMs: number
   leaderRenewMs: number
+  /** REST requests per minute per client address under /v1 (0: no limit). */
+  rateLimitPerMin: number
   /** Which proxies' X-Forwarded-For to believe (client address for logs and per-IP limits). */
   trustProxy: boolean | number | string[]
   corsOrigins: string[]
@@ -148,6 +151,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     leaderLockMs: e.FX_LEADER_LOCK_MS,
     leaderRenewMs: e.FX_LEADER_RENEW_MS,
+    rateLimitPerMin: e.FX_RATE_LIMIT_PER_MIN,
     trustProxy: e.FX_TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
     ws: {

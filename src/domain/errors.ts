@@ -14,6 +14,7 @@ export type RatesErrorCode =
   | 'RATES_BAD_REQUEST'
   | 'RATES_FORBIDDEN'
   | 'RATES_TOO_MANY_CONNECTIONS'
+  | 'RATES_RATE_LIMITED'
 
 export interface RatesErrorOptions {
   cause?: unknown

@@ -134,3 +134,18 @@ t.test('the AsyncAPI document describes both push channels from the zod schemas'
   t.same(doc.components.messages.heartbeat.payload.properties.status.enum, ['live', 'idle'])
   t.same(doc.components.messages.subscribe.payload.required.sort(), ['symbols', 'type'])
 })
+
+t.test('REST requests are rate limited per address; health and push are not', async (t) => {
+  const app = await build(t, { env: { FX_RATE_LIMIT_PER_MIN: '3' } })
+  await app.store.publish(publishInput(fiveRates()))
+  for (let i = 0; i < 3; i++) t.equal((await app.inject('/v1/rates')).statusCode, 200)
+  const limited = await app.inject('/v1/rates/KZT')
+  t.equal(limited.statusCode, 429)
+  t.ok(Number(limited.headers['retry-after']) > 0)
+  t.match(limited.json(), { error: 'RATES_RATE_LIMITED', message: /3 requests a minute/ })
+  for (let i = 0; i < 5; i++) t.equal((await app.inject('/healthz')).statusCode, 200)
+  t.equal((await app.inject({ url: '/v1/rates', remoteAddress: '203.0.113.5' })).statusCode, 200, 'another address has its own budget')
+  const off = await build(t, { env: { FX_RATE_LIMIT_PER_MIN: '0' } })
+  await off.store.publish(publishInput(fiveRates()))
+  for (let i = 0; i < 10; i++) t.equal((await off.inject('/v1/rates')).statusCode, 200)
+})
