@@ -1,12 +1,12 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import {
   CBR_XML_DAILY_ORIGIN, createCbrXmlDailySource, parseCbrXmlDaily, parseCbrXmlDailyLatest, parseCbrXmlDailyPrevious
 } from '../../src/sources/cbr-xml-daily.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
+import { assertRevalidates, assertSame, assertUnchanged, byBase, seenOf, serveWithEtag } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAILY = 'cbr-xml-daily/daily_json-2025-11-26.js'
 const LATEST = 'cbr-xml-daily/latest-2025-11-26.js'
@@ -15,8 +15,6 @@ const base = parseCbrXmlDaily(text)
 
 interface Valute { CharCode: string, Nominal: unknown, Value: unknown, Previous?: unknown }
 interface Daily { Date: string, PreviousDate?: string, Valute: Record<string, Valute> }
-
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 
 /** A transformed copy of the daily fixture, printed the way the mirror prints it. */
 function edit (fn: (doc: Daily) => void): string {
@@ -29,12 +27,6 @@ function valute (doc: Daily, code: string): Valute {
   const v = doc.Valute[code]
   if (v === undefined) throw new Error(`no ${code} in the fixture`)
   return v
-}
-
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) t.ok(relDiff(got.get(q.base)?.inverse ?? NaN, q.inverse) < 1e-12, `${q.base} unchanged`)
 }
 
 t.test('the daily and latest fixtures give their expected units per USD; the 404 page fails', async (t) => {
@@ -65,10 +57,10 @@ t.test('Previous fields give the previous fixing, dated PreviousDate', async (t)
 t.test('format variations do not change the result', async (t) => {
   const reordered = edit((d) => { d.Valute = Object.fromEntries(Object.entries(d.Valute).reverse()) })
   t.not(reordered, text)
-  assertSame(t, parseCbrXmlDaily(reordered), base)
-  assertSame(t, parseCbrXmlDaily('\ufeff' + text), base)
-  assertSame(t, parseCbrXmlDaily(text.replace(/\r?\n/g, '\r\n')), base)
-  assertSame(t, parseCbrXmlDaily(JSON.stringify(JSON.parse(text))), base)
+  assertSame(t, parseCbrXmlDaily(reordered), base, { date: false })
+  assertSame(t, parseCbrXmlDaily('\ufeff' + text), base, { date: false })
+  assertSame(t, parseCbrXmlDaily(text.replace(/\r?\n/g, '\r\n')), base, { date: false })
+  assertSame(t, parseCbrXmlDaily(JSON.stringify(JSON.parse(text))), base, { date: false })
 })
 
 t.test('a changed nominal with the value scaled gives the same rate', async (t) => {
@@ -80,9 +72,7 @@ t.test('a changed nominal with the value scaled gives the same rate', async (t) 
     uzs.Value = Number(uzs.Value) / 100
     uzs.Nominal = 100
   })
-  const got = byBase(parseCbrXmlDaily(xml))
-  const was = byBase(base)
-  for (const code of ['KZT', 'UZS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  assertUnchanged(t, byBase(parseCbrXmlDaily(xml)), byBase(base), ['KZT', 'UZS'])
 })
 
 t.test('missing and unusable entries are skipped, not zero', async (t) => {
@@ -132,7 +122,7 @@ t.test('latest.js: reorders, missing and bad rates, base and USD checks', async 
     return JSON.stringify(copy, null, 4)
   }
   const was = byBase(parseCbrXmlDailyLatest(latest))
-  assertSame(t, parseCbrXmlDailyLatest('\ufeff' + print((d) => { d.rates = Object.fromEntries(Object.entries(d.rates).reverse()) }).replace(/\n/g, '\r\n')), [...was.values()])
+  assertSame(t, parseCbrXmlDailyLatest('\ufeff' + print((d) => { d.rates = Object.fromEntries(Object.entries(d.rates).reverse()) }).replace(/\n/g, '\r\n')), [...was.values()], { date: false })
   const got = byBase(parseCbrXmlDailyLatest(print((d) => {
     delete d.rates.TJS
     d.rates.KZT = 0
@@ -149,21 +139,11 @@ t.test('latest.js: reorders, missing and bad rates, base and USD checks', async 
 })
 
 t.test('fetchQuotes asks daily_json.js and revalidates with the ETag', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
-    if (req.url?.startsWith('/gone/') === true) {
-      res.writeHead(404, { 'content-type': 'text/html' })
-      res.end(fixture('cbr-xml-daily/archive-2025-11-30-404.html'))
-      return
-    }
-    if (req.headers['if-none-match'] === 'W/"d1"') {
-      res.writeHead(304, { etag: 'W/"d1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/javascript', etag: 'W/"d1"' })
-    res.end(fixture(DAILY))
+    seen.push(seenOf(req))
+    if (req.url?.startsWith('/gone/') === true) serve(res, 'cbr-xml-daily/archive-2025-11-30-404.html', 'text/html', 404)
+    else serveWithEtag(req, res, DAILY, 'application/javascript', 'W/"d1"')
   })
   const ctx = fetchContext(t)
   const source = createCbrXmlDailySource({ origin: `${server.url}/mirror` })
@@ -172,8 +152,7 @@ t.test('fetchQuotes asks daily_json.js and revalidates with the ETag', async (t)
   assertQuotes(t, first, expected(DAILY))
   t.equal(seen[0]?.url, '/mirror/daily_json.js')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  t.same(await source.fetchQuotes(ctx), first, 'a 304 reuses the cached body')
-  t.equal(seen[1]?.inm, 'W/"d1"')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: 'W/"d1"' })
   await t.rejects(createCbrXmlDailySource({ origin: `${server.url}/gone` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   t.equal(CBR_XML_DAILY_ORIGIN, 'https://www.cbr-xml-daily.ru')
 })

@@ -1,63 +1,24 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { CBT_ORIGIN, createCbtSource, parseCbt } from '../../src/sources/cbt.js'
 import { decode } from '../../src/sources/http.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { assertRevalidates, assertSame, byBase, checkFixtures, editEntry, field, seenOf, serveWithEtag, setField } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'cbt/26112025.xml'
 const text = fixtureText(DAY)
 const base = parseCbt(text)
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 const ROW = /\t<rate code="[^"]*">.*?<\/rate>\r\n/gs
 
-function editRow (xml: string, code: string, edit: (row: string) => string): string {
-  let hit = false
-  const out = xml.replace(ROW, (row) => {
-    if (!row.includes(`<rate code="${code}">`)) return row
-    hit = true
-    return edit(row)
-  })
-  if (!hit) throw new Error(`no ${code} row in the fixture`)
-  return out
-}
-
-function field (row: string, name: string): string {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(row)
-  if (m?.[1] === undefined) throw new Error(`no ${name}`)
-  return m[1]
-}
-
-const setField = (row: string, name: string, value: string): string =>
-  row.replace(new RegExp(`<${name}>[^<]*</${name}>`), `<${name}>${value}</${name}>`)
-
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) {
-    const g = got.get(q.base)
-    t.ok(g !== undefined && relDiff(g.inverse, q.inverse) < 1e-12 && g.date === q.date, `${q.base} unchanged`)
-  }
-}
+const editRow = (xml: string, code: string, edit: (row: string) => string): string =>
+  editEntry(xml, ROW, `<rate code="${code}">`, edit)
 
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('cbt')
-  t.ok(all.length >= 4)
-  for (const want of all) {
-    const body = fixtureText(want.file)
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseCbt(body), 'RATES_SOURCE_PARSE', /HTML/)
-      continue
-    }
-    const quotes = parseCbt(body)
-    t.ok(quotes.every((q) => QuoteSchema.safeParse(q).success && q.cadence === 'daily'), 'valid daily quotes')
-    t.equal(new Set(quotes.map((q) => q.base)).size, quotes.length, 'one quote per currency')
-    assertQuotes(t, quotes, want)
-  }
+  checkFixtures(t, 'cbt', parseCbt, { count: { atLeast: 4 }, failure: { code: 'RATES_SOURCE_PARSE', message: /HTML/ }, validDaily: true })
 })
 
 t.test('EUR, GBP, AUD and XDR are published as USD per unit and come out inverted', async (t) => {
@@ -153,9 +114,9 @@ t.test('relErr follows the published digits', async (t) => {
 })
 
 t.test('fetchQuotes asks the Ashgabat date\'s file, and the day before on a 404', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     const url = req.url ?? ''
     if (url.endsWith('/30112025.xml') || url.includes('/none/')) {
       res.writeHead(404, { 'content-type': 'text/html' })
@@ -166,12 +127,8 @@ t.test('fetchQuotes asks the Ashgabat date\'s file, and the day before on a 404'
     } else if (url.includes('/down/')) {
       res.writeHead(502, { 'content-type': 'text/html' })
       res.end(fixture('nbkr/error-502.html'))
-    } else if (req.headers['if-none-match'] === '"v1"') {
-      res.writeHead(304, { etag: '"v1"' })
-      res.end()
     } else {
-      res.writeHead(200, { 'content-type': 'text/xml', etag: '"v1"' })
-      res.end(fixture(url.endsWith('/29112025.xml') ? 'cbt/25112025.xml' : DAY))
+      serveWithEtag(req, res, url.endsWith('/29112025.xml') ? 'cbt/25112025.xml' : DAY, 'text/xml', '"v1"')
     }
   })
   const source = createCbtSource({ origin: `${server.url}/cbt` })
@@ -182,9 +139,7 @@ t.test('fetchQuotes asks the Ashgabat date\'s file, and the day before on a 404'
   t.same(seen.map((s) => s.url), ['/cbt/kurs/2025/26112025.xml'])
   t.match(seen[0]?.ua, /^Mozilla\/5\.0 /)
   assertQuotes(t, first, expected(DAY))
-  const second = await source.fetchQuotes(ctx)
-  t.equal(seen[1]?.inm, '"v1"', 'revalidates with the ETag')
-  t.same(second, first, 'a 304 reuses the cached body')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: '"v1"' })
 
   // Sunday 30.11 in Ashgabat: 404, then Saturday's file once.
   seen.length = 0

@@ -1,12 +1,12 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { CBU_ORIGIN, createCbuSource, parseCbu } from '../../src/sources/cbu.js'
 import { decode } from '../../src/sources/http.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'cbu/all-2025-11-26.json'
 const text = fixtureText(DAY)
@@ -14,7 +14,6 @@ const base = parseCbu(text)
 
 type Entry = Record<string, unknown>
 const entries = (): Entry[] => JSON.parse(text) as Entry[]
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 
 /** The fixture with one currency's entry rewritten (or removed when `edit` returns undefined). */
 function editEntry (code: string, edit: (e: Entry) => Entry | undefined): string {
@@ -27,29 +26,8 @@ function editEntry (code: string, edit: (e: Entry) => Entry | undefined): string
   return JSON.stringify(all)
 }
 
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) {
-    const g = got.get(q.base)
-    t.ok(g !== undefined && relDiff(g.inverse, q.inverse) < 1e-12 && g.date === q.date, `${q.base} unchanged`)
-  }
-}
-
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('cbu')
-  t.ok(all.length >= 3)
-  for (const want of all) {
-    const body = fixtureText(want.file)
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseCbu(body), 'RATES_SOURCE_EMPTY')
-      continue
-    }
-    const quotes = parseCbu(body)
-    t.ok(quotes.every((q) => QuoteSchema.safeParse(q).success && q.cadence === 'daily'), 'valid daily quotes')
-    t.equal(new Set(quotes.map((q) => q.base)).size, quotes.length, 'one quote per currency')
-    assertQuotes(t, quotes, want)
-  }
+  checkFixtures(t, 'cbu', parseCbu, { count: { atLeast: 3 }, failure: { code: 'RATES_SOURCE_EMPTY' }, validDaily: true })
 })
 
 t.test('format variations do not change the result', async (t) => {
@@ -69,9 +47,7 @@ t.test('a changed nominal with the value scaled gives the same rate', async (t) 
   const all = JSON.parse(editEntry('KZT', (e) => ({ ...e, Nominal: '10', Rate: '236.00' }))) as Entry[]
   const kgs = all.find((e) => e.Ccy === 'KGS')
   if (kgs !== undefined) Object.assign(kgs, { Nominal: '100', Rate: '13773.00' })
-  const got = byBase(parseCbu(JSON.stringify(all)))
-  const was = byBase(base)
-  for (const code of ['KZT', 'KGS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  assertUnchanged(t, byBase(parseCbu(JSON.stringify(all))), byBase(base), ['KZT', 'KGS'])
 })
 
 t.test('a missing currency is omitted, not zero', async (t) => {
@@ -132,21 +108,15 @@ t.test('relErr reflects 2-dp values per nominal', async (t) => {
 })
 
 t.test('fetchQuotes asks the dated JSON for the Tashkent date', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     if (req.url?.startsWith('/gone/') === true || req.url?.startsWith('/down/') === true) {
       res.writeHead(req.url.startsWith('/gone/') ? 404 : 503, { 'content-type': 'text/html' })
       res.end('<html><body>Not found</body></html>')
       return
     }
-    if (req.headers['if-none-match'] === '"v1"') {
-      res.writeHead(304, { etag: '"v1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json', etag: '"v1"' })
-    res.end(fixture(DAY))
+    serveWithEtag(req, res, DAY, 'application/json', '"v1"')
   })
   const source = createCbuSource({ origin: `${server.url}/cbu/` })
   t.equal(source.id, 'cbu')
@@ -156,9 +126,7 @@ t.test('fetchQuotes asks the dated JSON for the Tashkent date', async (t) => {
   t.equal(seen[0]?.url, '/cbu/en/arkhiv-kursov-valyut/json/all/2025-11-26/')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0 /)
   assertQuotes(t, first, expected(DAY))
-  const second = await source.fetchQuotes(ctx)
-  t.equal(seen[1]?.inm, '"v1"', 'revalidates with the ETag')
-  t.same(second, first, 'a 304 reuses the cached body')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: '"v1"' })
   // 19:30 UTC on the 25th is already the 26th in Tashkent (UTC+5).
   await source.fetchQuotes(fetchContext(t, { now: new Date('2025-11-25T19:30:00Z') }))
   t.equal(seen.at(-1)?.url, '/cbu/en/arkhiv-kursov-valyut/json/all/2025-11-26/')

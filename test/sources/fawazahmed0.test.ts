@@ -1,9 +1,10 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { FAWAZAHMED0_ORIGIN, createFawazahmed0Source, parseFawazahmed0 } from '../../src/sources/fawazahmed0.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
+import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'fawazahmed0/usd-2025-11-26.json'
 const MIN = 'fawazahmed0/usd-2025-11-25.min.json'
@@ -13,8 +14,6 @@ const base = parseFawazahmed0(text)
 
 interface Usd { date: string, usd: Record<string, unknown> }
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
-
 function edit (fn: (doc: Usd) => void): string {
   const doc = JSON.parse(text) as Usd
   fn(doc)
@@ -22,15 +21,7 @@ function edit (fn: (doc: Usd) => void): string {
 }
 
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('fawazahmed0')
-  t.equal(all.length, 3)
-  for (const want of all) {
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseFawazahmed0(fixtureText(want.file)), 'RATES_SOURCE_PARSE', /expected JSON/)
-      continue
-    }
-    assertQuotes(t, parseFawazahmed0(fixtureText(want.file)), want)
-  }
+  checkFixtures(t, 'fawazahmed0', parseFawazahmed0, { count: 3, failure: { code: 'RATES_SOURCE_PARSE', message: /expected JSON/ } })
   t.ok(fixtureText(DAY).includes('\t"usd": {'), 'the pretty fixture is tab-indented')
   t.notOk(fixtureText(MIN).includes('\n'), 'the .min fixture is one line')
 })
@@ -77,26 +68,12 @@ t.test('wrong shapes, dates and empty payloads', async (t) => {
 })
 
 t.test('fetchQuotes asks the @latest usd.json on the CDN', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
-    if (req.url?.startsWith('/missing/') === true) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
-      res.end(fixture(NOT_FOUND))
-      return
-    }
-    if (req.url?.startsWith('/soft/') === true) {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
-      res.end(fixture(NOT_FOUND))
-      return
-    }
-    if (req.headers['if-none-match'] === 'W/"f1"') {
-      res.writeHead(304, { etag: 'W/"f1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', etag: 'W/"f1"' })
-    res.end(fixture(DAY))
+    seen.push(seenOf(req))
+    if (req.url?.startsWith('/missing/') === true) serve(res, NOT_FOUND, 'text/plain; charset=utf-8', 404)
+    else if (req.url?.startsWith('/soft/') === true) serve(res, NOT_FOUND, 'text/plain; charset=utf-8')
+    else serveWithEtag(req, res, DAY, 'application/json; charset=utf-8', 'W/"f1"')
   })
   const ctx = fetchContext(t)
   const source = createFawazahmed0Source({ origin: `${server.url}/cdn` })
@@ -105,8 +82,7 @@ t.test('fetchQuotes asks the @latest usd.json on the CDN', async (t) => {
   assertQuotes(t, first, expected(DAY))
   t.equal(seen[0]?.url, '/cdn/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  t.same(await source.fetchQuotes(ctx), first, 'a 304 reuses the cached body')
-  t.equal(seen[1]?.inm, 'W/"f1"')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: 'W/"f1"' })
   await t.rejects(createFawazahmed0Source({ origin: `${server.url}/missing` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   await t.rejects(createFawazahmed0Source({ origin: `${server.url}/soft` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_PARSE' })
   t.equal(FAWAZAHMED0_ORIGIN, 'https://cdn.jsdelivr.net')

@@ -1,9 +1,10 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter } from '../../src/sources/frankfurter.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
+import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'frankfurter/rates-USD-2025-11-26.json'
 const text = fixtureText(DAY)
@@ -11,23 +12,13 @@ const base = parseFrankfurter(text)
 
 interface Row { date: string, base: string, quote: string, rate: unknown }
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
-
 function edit (fn: (rows: Row[]) => Row[] | undefined): string {
   const rows = JSON.parse(text) as Row[]
   return JSON.stringify(fn(rows) ?? rows)
 }
 
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('frankfurter')
-  t.equal(all.length, 3)
-  for (const want of all) {
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseFrankfurter(fixtureText(want.file)), 'RATES_SOURCE_PARSE', /not found/)
-      continue
-    }
-    assertQuotes(t, parseFrankfurter(fixtureText(want.file)), want)
-  }
+  checkFixtures(t, 'frankfurter', parseFrankfurter, { count: 3, failure: { code: 'RATES_SOURCE_PARSE', message: /not found/ } })
 })
 
 t.test('format variations do not change the result', async (t) => {
@@ -70,12 +61,11 @@ t.test('error bodies, empty answers and garbage', async (t) => {
 })
 
 t.test('fetchQuotes asks /v2/rates for the USD base', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     if (req.url?.startsWith('/nf/') === true) {
-      res.writeHead(404, { 'content-type': 'application/json' })
-      res.end(fixture('frankfurter/error-404.json'))
+      serve(res, 'frankfurter/error-404.json', 'application/json', 404)
       return
     }
     if (req.url?.startsWith('/err/') === true) {
@@ -83,13 +73,7 @@ t.test('fetchQuotes asks /v2/rates for the USD base', async (t) => {
       res.end('boom')
       return
     }
-    if (req.headers['if-none-match'] === '"r1"') {
-      res.writeHead(304, { etag: '"r1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json', etag: '"r1"' })
-    res.end(fixture(DAY))
+    serveWithEtag(req, res, DAY, 'application/json', '"r1"')
   })
   const ctx = fetchContext(t)
   const source = createFrankfurterSource({ origin: `${server.url}/ff/` })
@@ -98,8 +82,7 @@ t.test('fetchQuotes asks /v2/rates for the USD base', async (t) => {
   assertQuotes(t, first, expected(DAY))
   t.equal(seen[0]?.url, '/ff/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  t.same(await source.fetchQuotes(ctx), first, 'a 304 reuses the cached body')
-  t.equal(seen[1]?.inm, '"r1"')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: '"r1"' })
   await t.rejects(createFrankfurterSource({ origin: `${server.url}/nf` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   await t.rejects(createFrankfurterSource({ origin: `${server.url}/err` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 500 })
   t.equal(FRANKFURTER_ORIGIN, 'https://api.frankfurter.dev')

@@ -1,13 +1,13 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
 import { NBK_ORIGIN, createNbkSource, parseNbk } from '../../src/sources/nbk.js'
 import { encodeCp1251 } from '../support/cp1251.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'nbk/get_rates-26.11.2025.xml'
 const RSS = 'nbk/rates_all.xml'
@@ -15,46 +15,13 @@ const text = fixtureText(DAY)
 const rss = fixtureText(RSS)
 const base = parseNbk(text)
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 const ITEM = /[ \t]*<item>.*?<\/item>\n?/gs
 
-function editItem (xml: string, code: string, edit: (item: string) => string): string {
-  let hit = false
-  const out = xml.replace(ITEM, (item) => {
-    if (!item.includes(`<title>${code}</title>`)) return item
-    hit = true
-    return edit(item)
-  })
-  if (!hit) throw new Error(`no ${code} item in the fixture`)
-  return out
-}
-
-const setField = (item: string, name: string, value: string): string =>
-  item.replace(new RegExp(`<${name}>[^<]*</${name}>`), `<${name}>${value}</${name}>`)
-
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) {
-    const g = got.get(q.base)
-    t.ok(g !== undefined && relDiff(g.inverse, q.inverse) < 1e-12 && g.date === q.date, `${q.base} unchanged`)
-  }
-}
+const editItem = (xml: string, code: string, edit: (item: string) => string): string =>
+  editEntry(xml, ITEM, `<title>${code}</title>`, edit)
 
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('nbk')
-  t.ok(all.length >= 4)
-  for (const want of all) {
-    const body = fixtureText(want.file)
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseNbk(body), 'RATES_SOURCE_PARSE')
-      continue
-    }
-    const quotes = parseNbk(body)
-    t.ok(quotes.every((q) => QuoteSchema.safeParse(q).success && q.cadence === 'daily'), 'valid daily quotes')
-    t.equal(new Set(quotes.map((q) => q.base)).size, quotes.length, 'one quote per currency')
-    assertQuotes(t, quotes, want)
-  }
+  checkFixtures(t, 'nbk', parseNbk, { count: { atLeast: 4 }, failure: { code: 'RATES_SOURCE_PARSE' }, validDaily: true })
 })
 
 t.test('the JSON error body for a bad fdate is named, with its message', async (t) => {
@@ -97,9 +64,7 @@ t.test('windows-1251 bytes with Cyrillic names decode through the prolog', async
 t.test('a changed quant with the value scaled gives the same rate', async (t) => {
   let xml = editItem(text, 'KGS', (item) => setField(setField(item, 'quant', '100'), 'description', '583'))
   xml = editItem(xml, 'UZS', (item) => setField(setField(item, 'quant', '1000'), 'description', '42.3'))
-  const got = byBase(parseNbk(xml))
-  const was = byBase(base)
-  for (const code of ['KGS', 'UZS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  assertUnchanged(t, byBase(parseNbk(xml)), byBase(base), ['KGS', 'UZS'])
 })
 
 t.test('a missing currency is omitted, not zero', async (t) => {
@@ -161,21 +126,15 @@ t.test('relErr reflects 2-dp values per quant', async (t) => {
 })
 
 t.test('fetchQuotes asks get_rates.cfm for the Almaty date', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     if (req.url?.startsWith('/down/') === true || req.url?.startsWith('/json/') === true) {
       res.writeHead(req.url.startsWith('/down/') ? 500 : 200, { 'content-type': 'application/json' })
       res.end(fixture('nbk/error-invalid-date.json'))
       return
     }
-    if (req.headers['if-none-match'] === '"v1"') {
-      res.writeHead(304, { etag: '"v1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', etag: '"v1"' })
-    res.end(fixture(DAY))
+    serveWithEtag(req, res, DAY, 'text/xml; charset=UTF-8', '"v1"')
   })
   const source = createNbkSource({ origin: `${server.url}/nbk` })
   t.equal(source.id, 'nbk')
@@ -185,9 +144,7 @@ t.test('fetchQuotes asks get_rates.cfm for the Almaty date', async (t) => {
   t.equal(seen[0]?.url, '/nbk/rss/get_rates.cfm?fdate=26.11.2025')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0 /)
   assertQuotes(t, first, expected(DAY))
-  const second = await source.fetchQuotes(ctx)
-  t.equal(seen[1]?.inm, '"v1"', 'revalidates with the ETag')
-  t.same(second, first, 'a 304 reuses the cached body')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: '"v1"' })
 
   // 20:00 UTC is already the next day in Almaty (UTC+5): the 26th's payload is a carry-forward.
   const late = await source.fetchQuotes(fetchContext(t, { now: new Date('2025-11-26T20:00:00Z') }))

@@ -4,9 +4,10 @@ import { decode } from '../../src/sources/http.js'
 import { NBKR_ORIGIN, createNbkrSource, parseNbkr } from '../../src/sources/nbkr.js'
 import { encodeCp1251 } from '../support/cp1251.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
+import { assertSame, assertUnchanged, byBase, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAILY = 'nbkr/daily.xml'
 const WEEKLY = 'nbkr/weekly.xml'
@@ -14,35 +15,16 @@ const daily = fixtureText(DAILY, 'windows-1251')
 const weekly = fixtureText(WEEKLY, 'windows-1251')
 const base = parseNbkr(daily, weekly)
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 const ROW = /<Currency\b[^>]*>.*?<\/Currency>/gs
 
 /** Rewrites the <Currency> of one ISO code. */
-function editRow (xml: string, code: string, edit: (row: string) => string): string {
-  let hit = false
-  const out = xml.replace(ROW, (row) => {
-    if (!row.includes(`ISOCode="${code}"`)) return row
-    hit = true
-    return edit(row)
-  })
-  if (!hit) throw new Error(`no ${code} row in the fixture`)
-  return out
-}
-
-const setField = (row: string, name: string, value: string): string =>
-  row.replace(new RegExp(`<${name}>[^<]*</${name}>`), `<${name}>${value}</${name}>`)
+const editRow = (xml: string, code: string, edit: (row: string) => string): string =>
+  editEntry(xml, ROW, `ISOCode="${code}"`, edit)
 
 /** The rows in reverse order, so USD comes last. */
 const reversed = (xml: string): string => {
   const rows = xml.match(ROW) ?? []
   return xml.replace(/(<CurrencyRates[^>]*>).*(<\/CurrencyRates>)/s, (_, open: string, close: string) => open + [...rows].reverse().join('\n') + close)
-}
-
-/** Same currencies, same values (to float noise). */
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) t.ok(relDiff(got.get(q.base)?.inverse ?? NaN, q.inverse) < 1e-12, `${q.base} unchanged`)
 }
 
 const weeklyOnly = (quotes: Quote[]): Quote[] => quotes.filter((q) => q.cadence === 'weekly')
@@ -100,13 +82,13 @@ t.test('a currency in both files is taken from daily.xml', async (t) => {
 
 t.test('format variations do not change the result', async (t) => {
   t.not(reversed(daily), daily)
-  assertSame(t, parseNbkr(reversed(daily), reversed(weekly)), base)
-  assertSame(t, parseNbkr('\ufeff' + daily, '\ufeff' + weekly), base)
+  assertSame(t, parseNbkr(reversed(daily), reversed(weekly)), base, { date: false })
+  assertSame(t, parseNbkr('\ufeff' + daily, '\ufeff' + weekly), base, { date: false })
   const crlf = (s: string): string => s.replace(/\n/g, '\r\n').replace(/></g, '>\r\n\t<')
-  assertSame(t, parseNbkr(crlf(daily), crlf(weekly)), base)
+  assertSame(t, parseNbkr(crlf(daily), crlf(weekly)), base, { date: false })
   // ValidFor in daily.xml, and Value before Nominal: elements are read by name.
   const shuffled = editRow(daily, 'USD', () => '<Currency ISOCode="USD"><Value>87,4500</Value><ValidFor>1</ValidFor><Nominal>1</Nominal></Currency>')
-  assertSame(t, parseNbkr(shuffled, weekly), base)
+  assertSame(t, parseNbkr(shuffled, weekly), base, { date: false })
 })
 
 t.test('windows-1251 bytes decode by the prolog, with or without a charset header', async (t) => {
@@ -123,7 +105,7 @@ t.test('a changed nominal with the value scaled gives the same rate', async (t) 
   const w = editRow(weekly, 'UZS', (row) => setField(setField(row, 'Nominal', '1 000'), 'Value', '7,2000'))
   const got = byBase(parseNbkr(d, w))
   const was = byBase(base)
-  for (const code of ['KZT', 'UZS']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  assertUnchanged(t, got, was, ['KZT', 'UZS'])
   t.ok((got.get('UZS')?.relErr ?? 1) < (was.get('UZS')?.relErr ?? 0), 'more digits, smaller relErr')
 })
 
@@ -174,23 +156,16 @@ t.test('the value date is the payload\'s, a Sunday included', async (t) => {
   t.ok(quotes.every((q) => q.date === '2025-11-30'))
 })
 
-interface Seen { url?: string, ua?: string, inm?: string }
-
 t.test('fetchQuotes asks both files and revalidates them with their ETags', async (t) => {
   const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     const file = req.url === '/nbkr/XML/daily.xml' ? DAILY : req.url === '/nbkr/XML/weekly.xml' ? WEEKLY : undefined
     if (file === undefined) {
       res.writeHead(404).end()
       return
     }
-    const etag = `"${file}"`
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag }).end()
-      return
-    }
-    serve(res, file, 'application/xml', 200, { etag })
+    serveWithEtag(req, res, file, 'application/xml', `"${file}"`)
   })
   const source = createNbkrSource({ origin: `${server.url}/nbkr/` })
   t.equal(source.id, 'nbkr')

@@ -1,56 +1,31 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
 import { NBT_ORIGIN, createNbtSource, parseNbt } from '../../src/sources/nbt.js'
 import { encodeCp1251 } from '../support/cp1251.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import type { Asserts } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
+import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'nbt/export-2025-11-26.xml'
 const OUT_OF_RANGE = 'nbt/export-2025-12-05-out-of-range.xml'
 const text = fixtureText(DAY)
 const base = parseNbt(text)
 
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 const ROW = /<Valute\b[^>]*>.*?<\/Valute>\n?/gs
 
-function editRow (xml: string, code: string, edit: (row: string) => string): string {
-  let hit = false
-  const out = xml.replace(ROW, (row) => {
-    if (!row.includes(`<CharCode>${code}</CharCode>`)) return row
-    hit = true
-    return edit(row)
-  })
-  if (!hit) throw new Error(`no ${code} row in the fixture`)
-  return out
-}
-
-const setField = (row: string, name: string, value: string): string =>
-  row.replace(new RegExp(`<${name}>[^<]*</${name}>`), `<${name}>${value}</${name}>`)
-
-function assertSame (t: Asserts, found: Quote[], wanted: Quote[]): void {
-  const got = byBase(found)
-  t.equal(got.size, wanted.length, 'same number of quotes')
-  for (const q of wanted) {
-    const g = got.get(q.base)
-    t.ok(g !== undefined && relDiff(g.inverse, q.inverse) < 1e-12 && g.date === q.date, `${q.base} unchanged`)
-  }
-}
+const editRow = (xml: string, code: string, edit: (row: string) => string): string =>
+  editEntry(xml, ROW, `<CharCode>${code}</CharCode>`, edit)
 
 t.test('every fixture parses to its expected units per USD and value date', async (t) => {
-  const all = expectedOf('nbt')
-  t.ok(all.length >= 3)
-  for (const want of all) {
+  checkFixtures(t, 'nbt', parseNbt, {
+    count: { atLeast: 3 },
+    validDaily: true,
     // The out-of-range answer was asked for 2025-12-05 and carries the 26th: an earlier date is fine.
-    const asked = want.file === OUT_OF_RANGE ? '2025-12-05' : want.effective_date ?? undefined
-    const quotes = parseNbt(fixtureText(want.file), asked)
-    t.ok(quotes.every((q) => QuoteSchema.safeParse(q).success && q.cadence === 'daily'), 'valid daily quotes')
-    t.equal(new Set(quotes.map((q) => q.base)).size, quotes.length, 'one quote per currency')
-    assertQuotes(t, quotes, want)
-  }
+    asked: (want) => want.file === OUT_OF_RANGE ? '2025-12-05' : want.effective_date ?? undefined
+  })
 })
 
 t.test('format variations do not change the result', async (t) => {
@@ -79,9 +54,7 @@ t.test('windows-1251 bytes with Cyrillic names decode through the prolog', async
 t.test('a changed nominal with the value scaled gives the same rate', async (t) => {
   let xml = editRow(text, 'UZS', (row) => setField(setField(row, 'Nominal', '1000'), 'Value', '0.7630'))
   xml = editRow(xml, 'KZT', (row) => setField(setField(row, 'Nominal', '1'), 'Value', '0.01803'))
-  const got = byBase(parseNbt(xml))
-  const was = byBase(base)
-  for (const code of ['UZS', 'KZT']) t.ok(relDiff(got.get(code)?.inverse ?? NaN, was.get(code)?.inverse ?? 0) < 1e-12, `${code} unchanged`)
+  assertUnchanged(t, byBase(parseNbt(xml)), byBase(base), ['UZS', 'KZT'])
 })
 
 t.test('a missing currency is omitted, not zero', async (t) => {
@@ -131,22 +104,17 @@ t.test('relErr reflects 4-dp values per nominal', async (t) => {
 })
 
 t.test('fetchQuotes asks export_xml.php for the Dushanbe date', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, inm?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], inm: req.headers['if-none-match'] })
+    seen.push(seenOf(req))
     if (req.url?.startsWith('/down/') === true) {
       res.writeHead(503, { 'content-type': 'text/html' })
       res.end('<html><body>503</body></html>')
       return
     }
-    if (req.headers['if-none-match'] === '"v1"') {
-      res.writeHead(304, { etag: '"v1"' })
-      res.end()
-      return
-    }
-    const file = req.url?.includes('date=2025-12-05') === true ? OUT_OF_RANGE : DAY
-    res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', ...(file === DAY && { etag: '"v1"' }) })
-    res.end(fixture(file))
+    // Only the 26th's answer carries an ETag.
+    if (req.url?.includes('date=2025-12-05') === true) serve(res, OUT_OF_RANGE, 'text/xml;charset=UTF-8')
+    else serveWithEtag(req, res, DAY, 'text/xml;charset=UTF-8', '"v1"')
   })
   const source = createNbtSource({ origin: `${server.url}/nbt` })
   t.equal(source.id, 'nbt')
@@ -156,9 +124,7 @@ t.test('fetchQuotes asks export_xml.php for the Dushanbe date', async (t) => {
   t.equal(seen[0]?.url, '/nbt/en/kurs/export_xml.php?date=2025-11-26&export=xmlout')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0 /)
   assertQuotes(t, first, expected(DAY))
-  const second = await source.fetchQuotes(ctx)
-  t.equal(seen[1]?.inm, '"v1"', 'revalidates with the ETag')
-  t.same(second, first, 'a 304 reuses the cached body')
+  await assertRevalidates(t, source, ctx, first, seen, { inm: '"v1"' })
   // Asked for a future date, NBT answers its latest snapshot: quotes carry the payload's date.
   const future = await source.fetchQuotes(fetchContext(t, { now: new Date('2025-12-05T06:00:00Z') }))
   t.equal(seen.at(-1)?.url, '/nbt/en/kurs/export_xml.php?date=2025-12-05&export=xmlout')

@@ -1,17 +1,16 @@
 import t from 'tap'
-import type { Quote } from '../../src/domain/rate.js'
 import { OPEN_ER_API_ORIGIN, createOpenErApiSource, parseOpenErApi } from '../../src/sources/open-er-api.js'
-import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
+import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { fixtureServer, fixtureText } from '../support/fixture-server.js'
+import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
 
 const DAY = 'open-er-api/latest-USD-2025-11-26.json'
 const text = fixtureText(DAY)
 const base = parseOpenErApi(text)
 
 interface Latest { result: string, time_last_update_unix: number, base_code: string, rates: Record<string, unknown> }
-
-const byBase = (quotes: Quote[]): Map<string, Quote> => new Map(quotes.map((q) => [q.base, q]))
 
 function edit (fn: (doc: Latest) => void): string {
   const doc = JSON.parse(text) as Latest
@@ -20,15 +19,7 @@ function edit (fn: (doc: Latest) => void): string {
 }
 
 t.test('every fixture parses to its expected units per USD, or fails typed', async (t) => {
-  const all = expectedOf('open-er-api')
-  t.equal(all.length, 3)
-  for (const want of all) {
-    if (want.kind === 'failure') {
-      assertRejects(t, () => parseOpenErApi(fixtureText(want.file)), 'RATES_SOURCE_PARSE', /unsupported-code/)
-      continue
-    }
-    assertQuotes(t, parseOpenErApi(fixtureText(want.file)), want)
-  }
+  checkFixtures(t, 'open-er-api', parseOpenErApi, { count: 3, failure: { code: 'RATES_SOURCE_PARSE', message: /unsupported-code/ } })
 })
 
 t.test('the value date is the UTC day of time_last_update_unix', async (t) => {
@@ -80,21 +71,15 @@ t.test('error envelopes, wrong bases and garbage', async (t) => {
 })
 
 t.test('fetchQuotes asks /v6/latest/USD', async (t) => {
-  const seen: Array<{ url?: string, ua?: string, ims?: string }> = []
+  const seen: Seen[] = []
   const server = await fixtureServer(t, (req, res) => {
-    seen.push({ url: req.url, ua: req.headers['user-agent'], ims: req.headers['if-modified-since'] })
+    seen.push(seenOf(req))
     if (req.url?.startsWith('/busy/') === true) {
       res.writeHead(429, { 'content-type': 'text/plain' })
       res.end('Too Many Requests')
       return
     }
-    if (req.headers['if-none-match'] === '"e1"') {
-      res.writeHead(304, { etag: '"e1"' })
-      res.end()
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json', etag: '"e1"', 'last-modified': 'Wed, 26 Nov 2025 00:02:31 GMT' })
-    res.end(fixture(DAY))
+    serveWithEtag(req, res, DAY, 'application/json', '"e1"', { 'last-modified': 'Wed, 26 Nov 2025 00:02:31 GMT' })
   })
   const ctx = fetchContext(t)
   const source = createOpenErApiSource({ origin: server.url })
@@ -103,8 +88,7 @@ t.test('fetchQuotes asks /v6/latest/USD', async (t) => {
   assertQuotes(t, first, expected(DAY))
   t.equal(seen[0]?.url, '/v6/latest/USD')
   t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  t.same(await source.fetchQuotes(ctx), first, 'a 304 reuses the cached body')
-  t.equal(seen[1]?.ims, 'Wed, 26 Nov 2025 00:02:31 GMT')
+  await assertRevalidates(t, source, ctx, first, seen, { ims: 'Wed, 26 Nov 2025 00:02:31 GMT' })
   await t.rejects(createOpenErApiSource({ origin: `${server.url}/busy` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 429 })
   t.equal(OPEN_ER_API_ORIGIN, 'https://open.er-api.com')
 })
