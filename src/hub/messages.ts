@@ -66,7 +66,13 @@ export function heartbeatOf (snapshot: Snapshot | undefined, filter: Filter, now
       next = r.nextExpectedAt
     }
   }
-  return { type: 'heartbeat', seq: snapshot.seq, status: rates.some((r) => !r.stale) ? 'live' : 'idle', nextExpectedAt: next }
+  return { type: 'heartbeat', seq: snapshot.seq, status: anyCurrent(rates) ? 'live' : 'idle', nextExpectedAt: next }
+}
+
+/** A fresh rate exists; the peg is never stale, so it counts only when a client follows nothing else. */
+function anyCurrent (rates: readonly Rate[]): boolean {
+  const floating = rates.filter((r) => r.cadence !== 'peg')
+  return (floating.length > 0 ? floating : rates).some((r) => !r.stale)
 }
 
 /**

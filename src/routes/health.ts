@@ -18,7 +18,7 @@ const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify,
     const snapshot = fastify.store.snapshot()
     const reasons: string[] = []
     if (snapshot === undefined) reasons.push('no snapshot yet')
-    else if (!snapshot.rates.some((r) => !r.stale)) reasons.push('every rate is stale')
+    else if (!current(snapshot.rates)) reasons.push('every rate is stale')
     reasons.push(...fastify.store.health().reasons)
     const polled = sources()
     if (snapshot === undefined && polled.length > 0 && polled.every((s) => !s.ok && s.consecutiveFailures > 0)) {
@@ -28,6 +28,12 @@ const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify,
     reply.code(reasons.length === 0 ? 200 : 503)
     return { status: reasons.length === 0 ? 'ready' as const : 'not ready' as const, reasons, seq: snapshot?.seq ?? null, sources: polled }
   })
+}
+
+/** At least one rate is fresh; a peg is never stale, so it proves nothing while floating rates exist. */
+function current (rates: ReadonlyArray<{ stale: boolean, cadence: string }>): boolean {
+  const floating = rates.filter((r) => r.cadence !== 'peg')
+  return (floating.length > 0 ? floating : rates).some((r) => !r.stale)
 }
 
 export default healthRoutes

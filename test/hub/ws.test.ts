@@ -116,6 +116,21 @@ t.test('heartbeats arrive every WS_HEARTBEAT_MS with status and the next expecte
     'status and next fixing are those of the client\'s symbols: KGS alone is stale')
 })
 
+t.test('the peg alone does not make a feed of dead floating rates look live', async (t) => {
+  const app = await build(t, { env: { WS_HEARTBEAT_MS: '100' } })
+  await app.store.publish(publishInput([
+    rate('KZT', 510, { stale: true }),
+    rate('TMT', 3.5, { cadence: 'peg', nextExpectedAt: null })
+  ]))
+  const host = await listen(app)
+  const all = connect(t, `ws://${host}/v1/ws`)
+  const tmt = connect(t, `ws://${host}/v1/ws?symbols=TMT`)
+  await all.next('snapshot')
+  await tmt.next('snapshot')
+  t.match(await all.next('heartbeat', 2000), { status: 'idle' })
+  t.match(await tmt.next('heartbeat', 2000), { status: 'live' }, 'a client that follows only the peg is told it is current')
+})
+
 t.test('the query is checked before the upgrade: 400 naming the parameter', async (t) => {
   const app = await build(t)
   const host = await listen(app)

@@ -97,6 +97,11 @@ t.test('health and readiness', async (t) => {
   const stale = await app.inject('/readyz')
   t.equal(stale.statusCode, 503)
   t.match(stale.json().reasons, ['every rate is stale'])
+  // the peg is never stale: it must not keep an instance whose feeds are all dead looking ready
+  await app.store.publish(publishInput(fiveRates().map((r) => ({ ...r, stale: r.cadence !== 'peg' }))))
+  const pegOnly = await app.inject('/readyz')
+  t.equal(pegOnly.statusCode, 503)
+  t.match(pegOnly.json().reasons, ['every rate is stale'])
 })
 
 t.test('metrics and OpenAPI are served', async (t) => {
