@@ -3,6 +3,7 @@ import { RatesError } from './domain/errors.js'
 import { CurrencySchema } from './domain/rate.js'
 import { SOURCE_IDS, isSourceId } from './domain/sources.js'
 import type { SourceId } from './domain/sources.js'
+import type { HubLimits } from './hub/limits.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -84,15 +85,8 @@ export interface Config {
   /** Which proxies' X-Forwarded-For to believe (client address for logs and per-IP limits). */
   trustProxy: boolean | number | string[]
   corsOrigins: string[]
-  ws: {
-    maxPayload: number
-    maxMessagesPerSec: number
-    maxBufferedBytes: number
-    maxConnectionsPerIp: number
-    maxConnections: number
-    heartbeatMs: number
-    pingMs: number
-  }
+  /** The push hub's bounds (WS_* variables). */
+  ws: HubLimits
   /** Upper bound of the jittered reconnect hint sent to clients on shutdown. */
   shutdownRetryMs: number
 }
