@@ -1,11 +1,15 @@
 import type { Dispatcher } from 'undici'
-import { isRatesError } from '../domain/errors.js'
+import { RatesError, isRatesError } from '../domain/errors.js'
 import type { SourceHealth } from '../domain/health.js'
 import type { Quote } from '../domain/rate.js'
 import type { SourceId } from '../domain/sources.js'
-import type { CachedResponse, Source } from '../sources/source.js'
+import { createResponseCache } from '../sources/source.js'
+import type { ResponseCache, Source } from '../sources/source.js'
 
 export type { SourceHealth }
+
+// Node turns a longer delay into 1 ms (with a warning): a huge interval would poll in a tight loop
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface PollOutcome {
   source: SourceId
@@ -32,6 +36,7 @@ export interface PollerOptions {
   sources: Source[]
   dispatcher: Dispatcher
   intervalMs: number
+  /** Deadline of one upstream request; a whole poll (at most two requests) ends within twice it. */
   timeoutMs: number
   maxBytes: number
   userAgent: string
@@ -59,13 +64,14 @@ export function createPoller (opts: PollerOptions): Poller {
   const health = new Map<SourceId, SourceHealth>(opts.sources.map((s) => [s.id, {
     id: s.id, ok: false, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0
   }]))
-  const caches = new Map<SourceId, Map<string, CachedResponse>>(opts.sources.map((s) => [s.id, new Map()]))
+  const caches = new Map<SourceId, ResponseCache>(opts.sources.map((s) => [s.id, createResponseCache()]))
+  const deadlineMs = Math.min(MAX_TIMER_MS, opts.timeoutMs * 2)
   const timers = new Set<NodeJS.Timeout>()
   const inFlight = new Set<Promise<void>>()
   let controller: AbortController | undefined
 
   // ±10 % so that many instances or sources never fall into lockstep
-  const jitter = (ms: number): number => Math.round(ms * (0.9 + random() * 0.2))
+  const jitter = (ms: number): number => Math.min(MAX_TIMER_MS, Math.round(ms * (0.9 + random() * 0.2)))
 
   function schedule (source: Source, delayMs: number): void {
     const timer = setTimeout(() => {
@@ -82,15 +88,15 @@ export function createPoller (opts: PollerOptions): Poller {
     const started = Date.now()
     const h = health.get(source.id) as SourceHealth
     try {
-      const quotes = await source.fetchQuotes({
+      const quotes = await withDeadline(source.id, signal, deadlineMs, async (pollSignal) => await source.fetchQuotes({
         dispatcher: opts.dispatcher,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(opts.timeoutMs * 2)]),
+        signal: pollSignal,
         now: now(),
-        cache: caches.get(source.id) as Map<string, CachedResponse>,
+        cache: caches.get(source.id) as ResponseCache,
         userAgent: opts.userAgent,
         timeoutMs: opts.timeoutMs,
         maxBytes: opts.maxBytes
-      })
+      }))
       if (signal.aborted) return
       const fetchedAt = now()
       Object.assign(h, { ok: true, lastSuccessAt: fetchedAt.toISOString(), consecutiveFailures: 0 })
@@ -127,6 +133,35 @@ export function createPoller (opts: PollerOptions): Poller {
     },
     health: () => [...health.values()].map((h) => ({ ...h })),
     running: () => controller !== undefined && !controller.signal.aborted
+  }
+}
+
+/**
+ * Runs one fetch under its own deadline and the loop's stop signal, and settles by the deadline even
+ * when the fetch ignores its signal. The timer is a plain setTimeout held here, not AbortSignal.timeout
+ * inside AbortSignal.any: on Node 20 such a combined signal stops firing once the collector has taken the
+ * timeout signal, which nothing else references.
+ */
+async function withDeadline<T> (id: SourceId, stop: AbortSignal, deadlineMs: number, fetch: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const onStop = (): void => { controller.abort(stop.reason) }
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = new RatesError('RATES_SOURCE_TIMEOUT', `${id}: poll exceeded its ${deadlineMs} ms deadline`, 504)
+      controller.abort(err)
+      reject(err)
+    }, deadlineMs)
+  })
+  stop.addEventListener('abort', onStop, { once: true })
+  try {
+    const fetching = fetch(controller.signal)
+    // an abandoned fetch may still reject later; that is no longer anyone's concern
+    fetching.catch(() => {})
+    return await Promise.race([fetching, expired])
+  } finally {
+    clearTimeout(timer)
+    stop.removeEventListener('abort', onStop)
   }
 }
 

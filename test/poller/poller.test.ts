@@ -5,11 +5,13 @@ import type { Quote } from '../../src/domain/rate.js'
 import { createPoller } from '../../src/poller/poller.js'
 import type { PollFailure, PollOutcome } from '../../src/poller/poller.js'
 import type { FetchContext, Source } from '../../src/sources/source.js'
+import { createUrlSource } from '../../src/sources/http.js'
+import { fixtureServer } from '../support/fixture-server.js'
 import { until } from '../support/replay.js'
 
 const quote: Quote = { base: 'KZT', inverse: 509.87, date: '2025-11-26', relErr: 1e-5, cadence: 'daily' }
 
-function setup (t: Tap, sources: Source[], intervalMs = 1000) {
+function setup (t: Tap, sources: Source[], intervalMs = 1000, timeoutMs = 1000) {
   const dispatcher = new Agent()
   const lines: Array<{ level: string, obj: Record<string, unknown>, msg: string }> = []
   const outcomes: PollOutcome[] = []
@@ -18,7 +20,7 @@ function setup (t: Tap, sources: Source[], intervalMs = 1000) {
     sources,
     dispatcher,
     intervalMs,
-    timeoutMs: 1000,
+    timeoutMs,
     maxBytes: 10_000,
     userAgent: 'test',
     retryBaseMs: 20,
@@ -47,7 +49,7 @@ t.test('a healthy source is polled, its quotes handed on, and its health recorde
   t.type(poller.health()[0]?.lastSuccessAt, 'string')
   t.match(lines[0], { level: 'info', msg: 'source poll succeeded', obj: { source: 'nbk', quotes: 1, dates: ['2025-11-26'] } })
   t.equal(seen[0]?.userAgent, 'test')
-  t.ok(seen[0]?.cache instanceof Map)
+  t.equal(seen[0]?.cache.size, 0, 'an empty conditional-request cache')
 })
 
 t.test('failures retry with exponential backoff, one short log line each, and recover', async (t) => {
@@ -106,4 +108,129 @@ t.test('stop aborts an in-flight poll and schedules nothing more', async (t) => 
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.equal(calls, 1)
   t.equal(outcomes.length, 0, 'an aborted poll hands nothing on')
+})
+
+// The poll deadline is twice the per-request timeout: a source asks for at most two URLs a poll.
+const TIMEOUT_MS = 150
+const DEADLINE_MS = TIMEOUT_MS * 2
+
+t.test('an adapter that ignores its signal cannot hold the loop: the poll fails at its deadline and is retried', async (t) => {
+  let calls = 0
+  const source: Source = { id: 'nbk', fetchQuotes: async () => { calls++; return await new Promise<Quote[]>(() => {}) } }
+  const { poller, failures } = setup(t, [source], 5000, TIMEOUT_MS)
+  poller.start()
+  await until(() => failures.length >= 2, DEADLINE_MS * 10, 'two timed-out polls')
+  t.match(failures[0], { source: 'nbk', error: { code: 'RATES_SOURCE_TIMEOUT', message: `nbk: poll exceeded its ${DEADLINE_MS} ms deadline` }, consecutiveFailures: 1 })
+  t.ok((failures[0]?.durationMs ?? 0) >= DEADLINE_MS - 5 && (failures[0]?.durationMs ?? Infinity) < DEADLINE_MS * 2, `failed after ${failures[0]?.durationMs} ms`)
+  t.ok(calls >= 2, 'the next poll was scheduled')
+  t.match(poller.health()[0], { ok: false, lastError: /deadline/ })
+})
+
+t.test('an adapter that honours its signal sees it abort at the deadline with the timeout as reason', async (t) => {
+  const reasons: unknown[] = []
+  const source: Source = {
+    id: 'cbu',
+    fetchQuotes: async (ctx) => await new Promise<Quote[]>((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => { reasons.push(ctx.signal.reason); reject(ctx.signal.reason) })
+    })
+  }
+  const { poller, failures } = setup(t, [source], 5000, TIMEOUT_MS)
+  poller.start()
+  await until(() => failures.length >= 1, DEADLINE_MS * 10, 'a timed-out poll')
+  t.match(reasons[0], { code: 'RATES_SOURCE_TIMEOUT' })
+  t.equal(failures[0]?.error.code, 'RATES_SOURCE_TIMEOUT')
+})
+
+t.test('a dripping upstream body fails the poll within the deadline, marks the source down and is polled again', async (t) => {
+  let requests = 0
+  const server = await fixtureServer(t, (_req, res) => {
+    requests++
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const timer = setInterval(() => res.write(' '), TIMEOUT_MS / 8)
+    res.on('close', () => clearInterval(timer))
+  })
+  const source = createUrlSource('frankfurter', `${server.url}/latest`, () => [quote])
+  const { poller, failures, outcomes } = setup(t, [source], 5000, TIMEOUT_MS)
+  poller.start()
+  await until(() => failures.length >= 2, DEADLINE_MS * 10, 'two failed polls')
+  t.equal(failures[0]?.error.code, 'RATES_SOURCE_TIMEOUT')
+  t.ok(failures.every((f) => f.durationMs < DEADLINE_MS * 2), `durations ${failures.map((f) => f.durationMs).join(', ')} ms`)
+  t.ok(requests >= 2)
+  t.equal(outcomes.length, 0)
+  t.equal(poller.health()[0]?.ok, false)
+})
+
+t.test('the conditional-request cache of a source with dated URLs stays bounded', async (t) => {
+  let day = 0
+  const server = await fixtureServer(t, (req, res) => {
+    res.writeHead(200, { etag: `"${req.url ?? ''}"`, 'content-type': 'application/json' }).end('{}')
+  })
+  const caches = new Set<FetchContext['cache']>()
+  const dated: Source = {
+    id: 'cbr',
+    fetchQuotes: async (ctx) => {
+      caches.add(ctx.cache)
+      day++
+      return await createUrlSource('cbr', `${server.url}/daily/${day}`, () => [quote]).fetchQuotes(ctx)
+    }
+  }
+  const { poller, outcomes } = setup(t, [dated], 50)
+  poller.start()
+  await until(() => outcomes.length >= 20, 10_000, 'twenty polls')
+  t.equal(caches.size, 1, 'one cache per source, kept across polls')
+  const [cache] = [...caches]
+  t.ok((cache?.size ?? Infinity) <= 4, `${cache?.size} entries after ${day} dated URLs`)
+})
+
+t.test('a poll deadline survives garbage collection (child process under --expose-gc)', async (t) => {
+  // a longer deadline than above: the child collects garbage every few ticks on a shared machine
+  const timeoutMs = 500
+  const deadlineMs = timeoutMs * 2
+  const poller = new URL('../../src/poller/poller.js', import.meta.url).href
+  const http = new URL('../../src/sources/http.js', import.meta.url).href
+  const script = `
+    import { createServer } from 'node:http'
+    import { Agent } from 'undici'
+    const { createPoller } = await import(${JSON.stringify(poller)})
+    const { createUrlSource } = await import(${JSON.stringify(http)})
+    const server = createServer((_req, res) => {
+      res.writeHead(200)
+      const timer = setInterval(() => res.write(' '), ${timeoutMs / 10})
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const result = { failures: [], aborted: null }
+    const started = Date.now()
+    const watcher = {
+      id: 'nbk',
+      fetchQuotes: (ctx) => new Promise((_resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => { result.aborted = Date.now() - started; reject(ctx.signal.reason) })
+      })
+    }
+    const drip = createUrlSource('cbr', 'http://127.0.0.1:' + server.address().port + '/', () => [])
+    const dispatcher = new Agent()
+    const p = createPoller({
+      sources: [watcher, drip], dispatcher, intervalMs: 60000, timeoutMs: ${timeoutMs}, maxBytes: 10000, userAgent: 'test',
+      random: () => 0, onQuotes: () => {}, onFailure: (f) => { result.failures.push({ source: f.source, code: f.error.code, durationMs: f.durationMs }) },
+      log: { info () {}, warn () {} }
+    })
+    const gc = setInterval(() => globalThis.gc(), 25)
+    p.start()
+    const until = Date.now() + ${deadlineMs * 5}
+    while (result.failures.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+    clearInterval(gc)
+    process.stdout.write(JSON.stringify(result))
+    process.exit(0)
+  `
+  const { execFile } = await import('node:child_process')
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }, (err, out, errOut) => {
+      if (err !== null) reject(new Error(`${err.message}\n${errOut}`))
+      else resolve(out)
+    })
+  })
+  const result = JSON.parse(stdout) as { failures: Array<{ source: string, code: string, durationMs: number }>, aborted: number | null }
+  t.same(result.failures.map((f) => f.source).sort(), ['cbr', 'nbk'], 'both polls ended')
+  t.ok(result.failures.every((f) => f.code === 'RATES_SOURCE_TIMEOUT' && f.durationMs < deadlineMs + timeoutMs), JSON.stringify(result.failures))
+  t.ok(result.aborted !== null, 'the adapter saw its signal abort')
 })
