@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { RatesError } from './domain/errors.js'
 import { CurrencySchema } from './domain/rate.js'
-import { SOURCE_IDS, isSourceId } from './domain/sources.js'
+import { HOME_SOURCE, SOURCE_IDS, isSourceId } from './domain/sources.js'
 import type { SourceId } from './domain/sources.js'
 import type { HubLimits } from './hub/limits.js'
 
@@ -9,9 +9,21 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const csv = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s !== '')
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number> =>
+// the digits pattern makes it whole; the upper bound (at most MAX_SAFE_INTEGER) makes it exact
+const int = (min: number, max = Number.MAX_SAFE_INTEGER, maxMessage = `expected at most ${max}`): z.ZodType<number> =>
   z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number)
-    .pipe(z.number().int().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`)) as unknown as z.ZodType<number>
+    .pipe(z.number().min(min, `expected at least ${min}`).max(max, maxMessage)) as unknown as z.ZodType<number>
+
+// Node runs a timer whose delay exceeds this after 1 ms instead: a huge interval would become a tight loop
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** A duration that ends up in a timer, directly or as `factor` times itself. */
+const ms = (min: number, factor = 1, why = 'the longest delay a Node timer can hold'): z.ZodType<number> => {
+  const max = Math.floor(MAX_TIMER_MS / factor)
+  return int(min, max, `expected at most ${max} ms (${why})`)
+}
+
+const BASES = Object.keys(HOME_SOURCE)
 
 const httpUrl = z.string().trim().url('expected an absolute http(s) URL')
   .refine((u) => /^https?:\/\//i.test(u), 'expected an http:// or https:// URL')
@@ -22,26 +34,28 @@ const EnvSchema = z.object({
   PORT: int(0, 65535).default(8080),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   FX_CURRENCIES: z.string().default('KGS,KZT,TJS,UZS,TMT').transform(csv)
-    .pipe(z.array(z.string().toUpperCase().pipe(CurrencySchema)).min(1, 'expected at least one currency')
+    .pipe(z.array(z.string().toUpperCase().pipe(CurrencySchema)
+      .refine((c) => BASES.includes(c), `expected currencies among ${BASES.join(', ')}: the ones with a home bank and sources`))
+      .min(1, 'expected at least one currency')
       .refine((a) => new Set(a).size === a.length, 'expected no duplicate currency')),
   FX_QUOTE: z.string().trim().toUpperCase().default('USD')
     .pipe(z.literal('USD', { message: 'expected USD: every source is reconciled in US dollars' })),
   FX_SOURCES: z.string().default(SOURCE_IDS.join(',')).transform(csv)
     .pipe(z.array(z.string().toLowerCase().refine(isSourceId, { message: `expected source ids among ${SOURCE_IDS.join(', ')}` }))
       .min(1, 'expected at least one source')),
-  FX_POLL_INTERVAL_MS: int(50).default(300_000),
-  FX_STALE_AFTER_MS: int(1000).default(345_600_000),
+  FX_POLL_INTERVAL_MS: ms(50, 1.1, 'a poll is rescheduled after up to +10 % jitter, and a Node timer holds at most 2147483647 ms').default(300_000),
+  FX_STALE_AFTER_MS: ms(1000, 1, 'about 24.8 days, the bound of every duration setting').default(345_600_000),
   FX_OUTLIER_PCT: z.string().trim().regex(/^\d+(\.\d+)?$/, 'expected a percentage such as 1.5').transform(Number)
     .pipe(z.number().gt(0, 'expected more than 0').max(50, 'expected at most 50')).default(1.5),
   FX_STATE_DIR: z.string().trim().min(1).default('./data'),
-  FX_HTTP_TIMEOUT_MS: int(100).default(15_000),
+  FX_HTTP_TIMEOUT_MS: ms(100, 2, 'a poll of up to two requests ends within twice it, and a Node timer holds at most 2147483647 ms').default(15_000),
   FX_HTTP_MAX_BYTES: int(1024).default(2_000_000),
   FX_USER_AGENT: z.string().trim().min(1)
     .default('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 fx-ticker/0.1'),
   REDIS_URL: z.string().trim().url('expected a redis:// or rediss:// URL')
     .refine((u) => /^rediss?:\/\//i.test(u), 'expected a redis:// or rediss:// URL').optional(),
-  FX_LEADER_LOCK_MS: int(500).default(15_000),
-  FX_LEADER_RENEW_MS: int(100).default(5_000),
+  FX_LEADER_LOCK_MS: ms(500).default(15_000),
+  FX_LEADER_RENEW_MS: ms(100).default(5_000),
   FX_RATE_LIMIT_PER_MIN: int(0).default(1200),
   FX_TRUST_PROXY: z.string().trim().default('false')
     .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((a) => /^[\d.:a-fA-F]+(\/\d+)?$/.test(a.trim())),
@@ -55,9 +69,9 @@ const EnvSchema = z.object({
   WS_MAX_BUFFERED_BYTES: int(4096).default(1_048_576),
   WS_MAX_CONNECTIONS_PER_IP: int(1).default(200),
   WS_MAX_CONNECTIONS: int(1).default(50_000),
-  WS_HEARTBEAT_MS: int(100).default(25_000),
-  WS_PING_MS: int(100).default(30_000),
-  FX_SHUTDOWN_RETRY_MS: int(0).default(30_000)
+  WS_HEARTBEAT_MS: ms(100).default(25_000),
+  WS_PING_MS: ms(100).default(30_000),
+  FX_SHUTDOWN_RETRY_MS: ms(0).default(30_000)
 })
 
 /** Typed configuration; the rest of the service never reads the environment. */
@@ -102,9 +116,13 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   const lines: string[] = []
   const parsed = EnvSchema.safeParse(clean)
   if (!parsed.success) {
+    // one line per variable, however many of its checks or list items failed
+    const messages = new Map<PropertyKey, Set<string>>()
     for (const issue of parsed.error.issues) {
-      lines.push(`${String(issue.path[0] ?? 'environment')}: ${issue.message}${valueHint(clean, issue.path[0])}`)
+      const key = issue.path[0] ?? 'environment'
+      messages.set(key, (messages.get(key) ?? new Set()).add(issue.message))
     }
+    for (const [key, set] of messages) lines.push(`${String(key)}: ${[...set].join('; ')}${valueHint(clean, key)}`)
   }
   const sourceUrls: Partial<Record<SourceId, string>> = {}
   for (const id of SOURCE_IDS) {

@@ -60,3 +60,59 @@ t.test('FX_TRUST_PROXY: off by default, true, hops or addresses', async (t) => {
   t.same(loadConfig({ FX_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1'])
   t.throws(() => loadConfig({ FX_TRUST_PROXY: 'nginx' }), /FX_TRUST_PROXY/)
 })
+
+/** The RATES_CONFIG message of a rejected environment, or '' when it was accepted. */
+function refusal (env: Record<string, string>): string {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    return (err as Error & { code?: string }).code === 'RATES_CONFIG' ? (err as Error).message : `unexpected ${String(err)}`
+  }
+  return ''
+}
+
+// Node runs a setTimeout/setInterval delay above 2^31-1 ms after 1 ms instead
+const MAX_TIMER_MS = 2 ** 31 - 1
+const MS_VARIABLES = ['FX_POLL_INTERVAL_MS', 'FX_STALE_AFTER_MS', 'FX_HTTP_TIMEOUT_MS', 'FX_LEADER_LOCK_MS', 'FX_LEADER_RENEW_MS',
+  'WS_HEARTBEAT_MS', 'WS_PING_MS', 'FX_SHUTDOWN_RETRY_MS']
+
+t.test('no millisecond setting may exceed what a Node timer can hold', async (t) => {
+  for (const name of MS_VARIABLES) {
+    for (const value of [String(MAX_TIMER_MS + 1), '10000000000', '99999999999999999999999']) {
+      const message = refusal({ [name]: value })
+      const lines = message.split('\n').filter((l) => l.startsWith(`${name}:`))
+      t.equal(lines.length, 1, `${name}=${value}: one line`)
+      t.match(lines[0], /expected at most \d+ ms/, `${name}=${value}: ${lines[0]}`)
+    }
+  }
+})
+
+t.test('the largest accepted timer settings, direct or derived, fit in a Node timer', async (t) => {
+  t.equal(loadConfig({ WS_PING_MS: String(MAX_TIMER_MS), WS_HEARTBEAT_MS: String(MAX_TIMER_MS), FX_STALE_AFTER_MS: String(MAX_TIMER_MS) }).ws.pingMs, MAX_TIMER_MS)
+  t.equal(loadConfig({ FX_SHUTDOWN_RETRY_MS: String(MAX_TIMER_MS) }).shutdownRetryMs, MAX_TIMER_MS)
+  // a poll is rescheduled after up to +10 % jitter
+  t.match(refusal({ FX_POLL_INTERVAL_MS: String(MAX_TIMER_MS) }), /^FX_POLL_INTERVAL_MS: expected at most 1952257860 ms .*jitter/m)
+  t.ok(Math.round(loadConfig({ FX_POLL_INTERVAL_MS: '1952257860' }).pollIntervalMs * 1.1) <= MAX_TIMER_MS)
+  // a poll (at most two requests) ends within twice the request timeout
+  t.match(refusal({ FX_HTTP_TIMEOUT_MS: String(2 ** 30) }), /^FX_HTTP_TIMEOUT_MS: expected at most 1073741823 ms .*poll/m)
+  t.equal(loadConfig({ FX_HTTP_TIMEOUT_MS: '1073741823' }).httpTimeoutMs * 2, MAX_TIMER_MS - 1)
+  const lock = loadConfig({ FX_LEADER_LOCK_MS: String(MAX_TIMER_MS), FX_LEADER_RENEW_MS: String(Math.floor(MAX_TIMER_MS / 2)) })
+  t.equal(lock.leaderLockMs, MAX_TIMER_MS)
+})
+
+t.test('relations between settings: the leader lock outlives two renewals, also at the largest values', async (t) => {
+  t.match(refusal({ FX_LEADER_LOCK_MS: '1000', FX_LEADER_RENEW_MS: '501' }), /^FX_LEADER_RENEW_MS: expected at most half of FX_LEADER_LOCK_MS/m)
+  t.equal(refusal({ FX_LEADER_LOCK_MS: '1000', FX_LEADER_RENEW_MS: '500' }), '')
+  t.match(refusal({ FX_LEADER_LOCK_MS: String(MAX_TIMER_MS), FX_LEADER_RENEW_MS: String(MAX_TIMER_MS) }), /FX_LEADER_RENEW_MS: expected at most half/)
+})
+
+t.test('FX_CURRENCIES accepts only the bases the service can serve, and says which', async (t) => {
+  for (const value of ['XXX', 'kzt,XXX', 'EUR', 'USD', 'KZT,UZS,RUB,CNY']) {
+    const message = refusal({ FX_CURRENCIES: value })
+    const lines = message.split('\n')
+    t.equal(lines.length, 1, `${value}: one line`)
+    t.match(lines[0], /^FX_CURRENCIES: expected currencies among KGS, KZT, UZS, TJS, TMT/, `${value}: ${lines[0]}`)
+  }
+  t.match(refusal({ FX_CURRENCIES: 'KZT,kzt' }), /^FX_CURRENCIES: expected no duplicate currency/)
+  t.same(loadConfig({ FX_CURRENCIES: 'tmt,KGS' }).currencies, ['TMT', 'KGS'])
+})
