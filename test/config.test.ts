@@ -1,6 +1,8 @@
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { loadConfig, sourceUrlVariable } from '../src/config.js'
 import { SOURCE_IDS } from '../src/domain/sources.js'
+import { build } from './support/build.js'
 
 t.test('defaults match the documented contract', async (t) => {
   const c = loadConfig({})
@@ -115,4 +117,26 @@ t.test('FX_CURRENCIES accepts only the bases the service can serve, and says whi
   }
   t.match(refusal({ FX_CURRENCIES: 'KZT,kzt' }), /^FX_CURRENCIES: expected no duplicate currency/)
   t.same(loadConfig({ FX_CURRENCIES: 'tmt,KGS' }).currencies, ['TMT', 'KGS'])
+})
+
+t.test('behind the shipped nginx, a client cannot pick its own address with a forged X-Forwarded-For', async (t) => {
+  const compose = readFileSync(new URL('../docker/compose.yaml', import.meta.url), 'utf8')
+  const trustProxy = /^\s*FX_TRUST_PROXY:\s*"([^"]*)"\s*$/m.exec(compose)?.[1]
+  t.ok(trustProxy !== undefined, 'compose.yaml sets FX_TRUST_PROXY')
+  const nginx = readFileSync(new URL('../docker/nginx.conf', import.meta.url), 'utf8')
+  t.match(nginx, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/, 'nginx appends the address it saw')
+  const app = await build(t, { env: { FX_TRUST_PROXY: trustProxy ?? '', FX_RATE_LIMIT_PER_MIN: '3' } })
+  // what nginx (at 172.18.0.5) forwards: whatever the client sent, then the client's real address
+  const via = (sent: string | undefined, client: string) => ({
+    remoteAddress: '172.18.0.5',
+    headers: { 'x-forwarded-for': sent === undefined ? client : `${sent}, ${client}` }
+  })
+  const statuses: number[] = []
+  for (const forged of [undefined, '203.0.113.1', '198.51.100.2, 203.0.113.3', '10.0.0.4']) {
+    statuses.push((await app.inject({ url: '/v1/rates', ...via(forged, '192.0.2.10') })).statusCode)
+  }
+  t.same(statuses.map((s) => s === 429), [false, false, false, true], 'the fourth request of one client is limited, whatever it forged')
+  t.not((await app.inject({ url: '/v1/rates', ...via(undefined, '192.0.2.11') })).statusCode, 429, 'another client has its own allowance')
+  t.equal((await app.inject({ url: '/v1/rates', ...via('192.0.2.11', '192.0.2.10') })).statusCode, 429,
+    'naming another client does not borrow its allowance')
 })
