@@ -126,6 +126,19 @@ t.test('an adapter that ignores its signal cannot hold the loop: the poll fails 
   t.match(poller.health()[0], { ok: false, lastError: /deadline/ })
 })
 
+t.test('stop does not wait for an adapter that ignores its signal', async (t) => {
+  let calls = 0
+  const source: Source = { id: 'cbt', fetchQuotes: async () => { calls++; return await new Promise<Quote[]>(() => {}) } }
+  const timeoutMs = 5000
+  const { poller, failures } = setup(t, [source], 60_000, timeoutMs)
+  poller.start()
+  await until(() => calls === 1)
+  const started = Date.now()
+  await poller.stop()
+  t.ok(Date.now() - started < timeoutMs / 2, `stopped after ${Date.now() - started} ms, not at the ${timeoutMs * 2} ms deadline`)
+  t.equal(failures.length, 0, 'a stopped poll is not a failure')
+})
+
 t.test('an adapter that honours its signal sees it abort at the deadline with the timeout as reason', async (t) => {
   const reasons: unknown[] = []
   const source: Source = {

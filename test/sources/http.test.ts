@@ -63,6 +63,26 @@ t.test('headers dripping a byte at a time are cut at the same deadline', async (
   t.ok(Date.now() - started < TIMEOUT_MS * 2)
 })
 
+t.test('an error page dripping its body fails by the same deadline', async (t) => {
+  const server = await fixtureServer(t, (_req, res) => {
+    res.writeHead(503, { 'content-type': 'text/html' })
+    const timer = setInterval(() => res.write('<'), DRIP_MS)
+    res.on('close', () => clearInterval(timer))
+  })
+  const started = Date.now()
+  const err = await within(fetchText('nbkr', `${server.url}/`, fetchContext(t, { signal: never, timeoutMs: TIMEOUT_MS })).then(() => undefined, (e: unknown) => e), TIMEOUT_MS * 4)
+  t.match(err, { code: 'RATES_SOURCE_TIMEOUT' })
+  t.ok(Date.now() - started < TIMEOUT_MS * 2)
+})
+
+t.test('a connection reset mid-body is a typed network error', async (t) => {
+  const server = await fixtureServer(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' })
+    res.write('{"rates":', () => { res.socket?.destroy() })
+  })
+  await t.rejects(fetchText('fawazahmed0', `${server.url}/`, fetchContext(t, { signal: never, timeoutMs: TIMEOUT_MS })), { code: 'RATES_SOURCE_NETWORK', message: /^fawazahmed0: / })
+})
+
 t.test('the caller aborting mid-body ends the request at once with the caller\'s reason', async (t) => {
   const server = await fixtureServer(t, (_req, res) => { drip(res, () => {}) })
   const caller = new AbortController()
