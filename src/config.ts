@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   PORT: int(0, 65535).default(8080),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_SLOW_REQUEST_MS: int(1).default(1000),
   FX_CURRENCIES: z.string().default('KGS,KZT,TJS,UZS,TMT').transform(csv)
     .pipe(z.array(z.string().toUpperCase().pipe(CurrencySchema)).min(1, 'expected at least one currency')
       .refine((a) => new Set(a).size === a.length, 'expected no duplicate currency')),
@@ -65,6 +66,8 @@ export interface Config {
   host: string
   port: number
   logLevel: typeof LOG_LEVELS[number]
+  /** Requests slower than this are logged at warn; the rest of the access log is at debug. */
+  slowRequestMs: number
   currencies: string[]
   quote: string
   sources: SourceId[]
@@ -131,6 +134,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    slowRequestMs: e.LOG_SLOW_REQUEST_MS,
     currencies: e.FX_CURRENCIES,
     quote: e.FX_QUOTE,
     sources: [...new Set(e.FX_SOURCES)] as SourceId[],

@@ -6,6 +6,7 @@ import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from '../app.js'
 import { loadConfig, sourceUrlVariable } from '../config.js'
+import { loggerOptions } from '../plugins/access-log.js'
 import { SOURCE_IDS } from '../domain/sources.js'
 import { createSources } from '../sources/index.js'
 import { createStore } from '../store/index.js'
@@ -20,7 +21,7 @@ const RECORDED_DAY = '2025-11-26'
  * rates, their change and a moving seq can be watched without network.
  */
 async function main (): Promise<void> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+  const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? 'info'))
   const today = new Date().toISOString().slice(0, 10)
   const shiftDays = Math.round((Date.parse(today) - Date.parse(RECORDED_DAY)) / 86_400_000)
   const replay = await startReplay({ fixturesDir: FIXTURES, day: '2025-11-25', shiftDays })
