@@ -73,7 +73,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(helmet, {
     // the widget script and its data are meant to be embedded by other sites
     crossOriginResourcePolicy: { policy: 'cross-origin' },
-    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'] } }
+    // no upgrade-insecure-requests: on plain HTTP (the demo, a host name inside a cluster) it sends the
+    // browser to https:// for /widget.js, which nothing serves
+    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'], 'upgrade-insecure-requests': null } }
   })
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
