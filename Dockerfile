@@ -19,6 +19,8 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# the demo (`docker run … node dist/demo/demo.js`) replays these; it finds them at dist/demo/../../test/fixtures
+COPY --chown=node:node test/fixtures/upstream ./test/fixtures/upstream
 RUN mkdir -p /var/lib/fx-ticker && chown node:node /var/lib/fx-ticker
 USER node
 EXPOSE 8080

@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
 import { RatesError } from './domain/errors.js'
+import accessLog, { loggerOptions } from './plugins/access-log.js'
 import docs from './plugins/docs.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
@@ -36,14 +37,17 @@ export interface AppDeps {
 /** Builds the service: Fastify, zod compilers, plugins and routes in order. Never listens. */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
-  const logger = deps.logger ?? { level: config.logLevel }
+  const logger = deps.logger ?? loggerOptions(config.logLevel)
   const app = Fastify({
     ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
+    // one line per request from the access-log hook instead, at debug unless it failed or was slow
+    disableRequestLogging: true,
     bodyLimit: 16_384,
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<ZodTypeProvider>()
+  await app.register(accessLog, { slowMs: config.slowRequestMs })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler((err, request, reply) => {
@@ -69,7 +73,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(helmet, {
     // the widget script and its data are meant to be embedded by other sites
     crossOriginResourcePolicy: { policy: 'cross-origin' },
-    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'] } }
+    // no upgrade-insecure-requests: on plain HTTP (the demo, a host name inside a cluster) it sends the
+    // browser to https:// for /widget.js, which nothing serves
+    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'], 'upgrade-insecure-requests': null } }
   })
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,

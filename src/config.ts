@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   PORT: int(0, 65535).default(8080),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_SLOW_REQUEST_MS: int(1).default(1000),
   FX_CURRENCIES: z.string().default('KGS,KZT,TJS,UZS,TMT').transform(csv)
     .pipe(z.array(z.string().toUpperCase().pipe(CurrencySchema)
       .refine((c) => BASES.includes(c), `expected currencies among ${BASES.join(', ')}: the ones with a home bank and sources`))
@@ -79,6 +80,8 @@ export interface Config {
   host: string
   port: number
   logLevel: typeof LOG_LEVELS[number]
+  /** Requests slower than this are logged at warn; the rest of the access log is at debug. */
+  slowRequestMs: number
   currencies: string[]
   quote: string
   sources: SourceId[]
@@ -149,6 +152,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    slowRequestMs: e.LOG_SLOW_REQUEST_MS,
     currencies: e.FX_CURRENCIES,
     quote: e.FX_QUOTE,
     sources: [...new Set(e.FX_SOURCES)] as SourceId[],

@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
+import { loggerOptions } from './plugins/access-log.js'
 import { isRatesError } from './domain/errors.js'
 import { createSources } from './sources/index.js'
 import { createStore } from './store/index.js'
@@ -16,7 +17,7 @@ async function main (): Promise<void> {
     process.stderr.write(`fx-ticker: invalid configuration\n${err.message}\n`)
     process.exit(1)
   }
-  const logger = pino({ level: config.logLevel })
+  const logger = pino(loggerOptions(config.logLevel))
   const store = await createStore(config, logger.child({ component: 'store' }))
   const app = await buildApp({ config, store, sources: createSources(config), logger })
   closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {

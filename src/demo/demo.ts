@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,10 +7,12 @@ import { pino } from 'pino'
 import { buildApp } from '../app.js'
 import { loadConfig, sourceUrlVariable } from '../config.js'
 import { SOURCE_IDS } from '../domain/sources.js'
+import { loggerOptions } from '../plugins/access-log.js'
 import { createSources } from '../sources/index.js'
 import { createStore } from '../store/index.js'
-import { startReplay } from './replay.js'
+import { daysSince, startReplay } from './replay.js'
 
+// the recordings live once, with the tests; the image copies them to the same place relative to dist/
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'upstream')
 const RECORDED_DAY = '2025-11-26'
 
@@ -20,14 +22,19 @@ const RECORDED_DAY = '2025-11-26'
  * rates, their change and a moving seq can be watched without network.
  */
 async function main (): Promise<void> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
-  const today = new Date().toISOString().slice(0, 10)
-  const shiftDays = Math.round((Date.parse(today) - Date.parse(RECORDED_DAY)) / 86_400_000)
+  const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? 'info'))
+  if (!existsSync(FIXTURES)) throw new Error(`the recorded upstream payloads are missing: expected them in ${FIXTURES}`)
+  // replayed data must never reach a real state file or a shared Redis: the demo keeps its state in a
+  // directory of its own, removed however the process ends
+  const stateDir = mkdtempSync(join(tmpdir(), 'fx-ticker-demo-'))
+  process.once('exit', () => { rmSync(stateDir, { recursive: true, force: true }) })
+  const shiftDays = daysSince(RECORDED_DAY)
   const replay = await startReplay({ fixturesDir: FIXTURES, day: '2025-11-25', shiftDays })
   const env: Record<string, string | undefined> = {
     FX_POLL_INTERVAL_MS: '3000',
-    FX_STATE_DIR: mkdtempSync(join(tmpdir(), 'fx-ticker-demo-')),
     ...process.env,
+    FX_STATE_DIR: stateDir,
+    REDIS_URL: undefined,
     ...Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), replay.urlOf(id)]))
   }
   const config = loadConfig(env)
@@ -38,15 +45,17 @@ async function main (): Promise<void> {
   const switchMs = Number(process.env.DEMO_SWITCH_MS ?? 15_000)
   const timer = setTimeout(() => {
     replay.setDay('2025-11-26')
-    logger.warn({ day: today }, 'demo mode: replay switched to the next recorded day; watch the change and seq move')
+    logger.warn({ shiftDays }, 'demo mode: replay switched to the next recorded day; watch the change and seq move')
   }, switchMs)
   closeWithGrace({ delay: 10_000, logger }, async () => {
     clearTimeout(timer)
     await app.close()
     await replay.close()
+    rmSync(stateDir, { recursive: true, force: true })
   })
   await app.listen({ host: config.host, port: config.port })
-  logger.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/` }, 'demo page')
+  const port = (app.server.address() as { port: number }).port
+  logger.info({ url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}/` }, 'demo page')
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { SourceHealth } from '../domain/health.js'
 
 export interface Metrics {
   registry: Registry
@@ -21,7 +22,8 @@ declare module 'fastify' {
 /** One registry per app (tests build many apps in one process), served at /metrics. */
 export default fp(async (fastify) => {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'fx_' })
+  // standard names (process_*, nodejs_*), so stock Node.js dashboards and alerts find them
+  collectDefaultMetrics({ register: registry })
   const metrics: Metrics = {
     registry,
     pollsTotal: new Counter({ name: 'fx_source_polls_total', help: 'Upstream polls by source and outcome', labelNames: ['source', 'outcome'], registers: [registry] }),
@@ -43,6 +45,29 @@ export default fp(async (fastify) => {
       for (const r of fastify.store.snapshot()?.rates ?? []) {
         this.set({ pair: r.pair, stale: String(r.stale) }, Math.max(0, (now - Date.parse(`${r.date}T00:00:00Z`)) / 1000))
       }
+    }
+  }))
+  // read at scrape time: the poller belongs to the ingest plugin, registered after this one;
+  // a follower (not polling) reports no source series rather than every source as down
+  const sources = (): SourceHealth[] => fastify.hasDecorator('ingest') ? fastify.ingest.poller?.health() ?? [] : []
+  registry.registerMetric(new Gauge({
+    name: 'fx_source_up',
+    help: 'Whether the last poll of each upstream source succeeded (1) or not (0), on the polling instance',
+    labelNames: ['source'],
+    registers: [],
+    collect () {
+      this.reset()
+      for (const h of sources()) this.set({ source: h.id }, h.ok ? 1 : 0)
+    }
+  }))
+  registry.registerMetric(new Gauge({
+    name: 'fx_source_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful poll of each upstream source (0: none yet), on the polling instance',
+    labelNames: ['source'],
+    registers: [],
+    collect () {
+      this.reset()
+      for (const h of sources()) this.set({ source: h.id }, h.lastSuccessAt === null ? 0 : Date.parse(h.lastSuccessAt) / 1000)
     }
   }))
   registry.registerMetric(new Gauge({
