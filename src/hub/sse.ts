@@ -18,7 +18,8 @@ export interface SsePeerContext {
   sent: (type: Frame['type']) => void
 }
 
-const SSE_HEADERS = {
+/** The response headers of a stream; a HEAD gets them alone. */
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
