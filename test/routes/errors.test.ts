@@ -64,6 +64,11 @@ t.test('requests the HTTP parser refuses get the documented shape too', async (t
     ['a header without a colon', 'GET /v1/rates HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
     ['a control character in a header name', 'GET /v1/rates HTTP/1.1\r\nHost: x\r\nX-B\x01ad: 1\r\n\r\n', 400],
     ['a malformed request line', 'GET /v1/rates HTTP/9\r\n\r\n', 400],
+    ['a NUL in a header value', 'GET /v1/rates HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n', 400],
+    ['a non-numeric Content-Length', 'GET /v1/rates HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400],
+    ['conflicting Content-Lengths', 'GET /v1/rates HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400],
+    ['an unknown method', 'BREW /v1/rates HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['a bare LF after a header', 'GET /v1/rates HTTP/1.1\r\nHost: x\nX-A: 1\r\n\r\n', 400],
     ['headers over the size limit', `GET /v1/rates HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431]
   ]
   for (const [what, request, status] of cases) {
