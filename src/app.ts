@@ -4,7 +4,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
-import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
@@ -15,7 +15,9 @@ import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
 import storePlugin from './plugins/store.js'
 import hub from './hub/hub.js'
+import { refuseStrayUpgrades } from './hub/upgrades.js'
 import asyncApiRoutes from './routes/asyncapi.js'
+import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, refuseWhileClosing } from './routes/errors.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
 import widgetRoutes from './routes/widget.js'
@@ -44,31 +46,18 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     disableRequestLogging: true,
     bodyLimit: 16_384,
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    return503OnClosing: true,
+    // the framework's own refusals get the documented body too
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
     forceCloseConnections: true
   }).withTypeProvider<ZodTypeProvider>()
   await app.register(accessLog, { slowMs: config.slowRequestMs })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
-  app.setErrorHandler((err, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const where = err.validationContext ?? 'request'
-      const message = err.validation.map((v) => `${paramName(v.instancePath, v.params)}: ${v.message ?? 'invalid'}`).join('; ')
-      return reply.code(400).send({ error: 'RATES_BAD_REQUEST', message: `${where} ${message}` })
-    }
-    if (err instanceof RatesError) {
-      if (err.statusCode === 503) reply.header('retry-after', '5')
-      if (err.statusCode >= 500 && err.statusCode !== 503) request.log.error({ err }, 'request failed')
-      return reply.code(err.statusCode).send({ error: err.code, message: err.statusCode >= 500 && err.statusCode !== 503 ? 'internal error' : err.message })
-    }
-    const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500
-    if (status < 500) return reply.code(status).send({ error: (err as { code?: string }).code ?? 'RATES_BAD_REQUEST', message: (err as Error).message })
-    request.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: 'RATES_INTERNAL', message: 'internal error' })
-  })
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'RATES_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
-  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  refuseWhileClosing(app)
 
   await app.register(helmet, {
     // the widget script and its data are meant to be embedded by other sites
@@ -81,19 +70,17 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
     methods: ['GET', 'HEAD', 'OPTIONS'],
     exposedHeaders: ['ETag', 'Retry-After'],
+    // a bare OPTIONS (no Origin, no requested method) is answered, not refused with a text body
+    strictPreflight: false,
     maxAge: 86_400
   })
   if (config.rateLimitPerMin > 0) {
+    // opt-in per route: the REST plugin adds the limiter to its own routes, whatever spelling of the URL the router decoded
     await app.register(rateLimit, {
+      global: false,
       max: config.rateLimitPerMin,
       timeWindow: 60_000,
-      // the REST API only: health, metrics and the widget stay reachable, push streams have their own limits
-      allowList: (request) => !request.url.startsWith('/v1/') || /^\/v1\/(ws|stream)\b/.test(request.url),
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: context.statusCode,
-        code: 'RATES_RATE_LIMITED',
-        message: `more than ${context.max} requests a minute from this address; retry in ${context.after}`
-      })
+      errorResponseBuilder: (_request, context) => new RatesError('RATES_RATE_LIMITED', `more than ${context.max} requests a minute from this address; retry in ${context.after}`, 429)
     })
   }
   await app.register(websocket, {
@@ -104,12 +91,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       socket.terminate()
     }
   })
+  refuseStrayUpgrades(app)
   await app.register(docs)
   await app.register(storePlugin, { store: deps.store })
   await app.register(metrics)
   await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
   await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
-  await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote })
+  await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote, ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() }) })
   await app.register(asyncApiRoutes)
   await app.register(widgetRoutes)
   await app.register(hub, {
@@ -130,11 +118,4 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 
 function isLogger (logger: unknown): logger is FastifyBaseLogger {
   return typeof logger === 'object' && logger !== null && typeof (logger as FastifyBaseLogger).child === 'function'
-}
-
-function paramName (instancePath: string, params: unknown): string {
-  const path = instancePath.replace(/^\//, '').replace(/\//g, '.')
-  const extra = (params as { issue?: { keys?: string[] } } | undefined)?.issue?.keys
-  if (path === '' && Array.isArray(extra) && extra.length > 0) return extra.join(',')
-  return path === '' ? 'parameters' : path
 }

@@ -6,11 +6,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
 import { createFanout } from './fanout.js'
 import { createConnectionCounter, originAllowed, shutdownHint } from './limits.js'
-import type { HubLimits } from './limits.js'
+import type { HubLimits, Refusal } from './limits.js'
 import { filterOf } from './messages.js'
 import { StreamQuerySchema } from './protocol.js'
 import type { StreamQuery } from './protocol.js'
-import { openSsePeer, resumeFrom } from './sse.js'
+import { SSE_HEADERS, openSsePeer, resumeFrom } from './sse.js'
 import type { SsePeer } from './sse.js'
 import { attachWsPeer } from './ws.js'
 import type { WsPeer } from './ws.js'
@@ -52,8 +52,10 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     })
   }
 
-  // refusals happen before the upgrade, as plain HTTP answers a browser or a proxy can log
-  const guard = async (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply): Promise<void> => {
+  // refusals happen before the upgrade, as plain HTTP answers a browser or a proxy can log. Only a request
+  // that becomes a stream takes a slot: a HEAD or a GET /v1/ws without upgrade hears what a stream would,
+  // at once, and holds nothing.
+  const guard = (opens: (request: FastifyRequest) => boolean) => async (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply): Promise<void> => {
     if (closing) throw new RatesError('RATES_NOT_READY', 'shutting down; retry on another instance', 503)
     if (!originAllowed(request.headers.origin, request.headers.host, opts.corsOrigins)) {
       return await reply.code(403).send({ error: 'RATES_FORBIDDEN', message: `origin ${request.headers.origin ?? ''} is not allowed to open a stream` })
@@ -62,13 +64,18 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     if (unknown.length > 0) {
       throw new RatesError('RATES_BAD_REQUEST', `symbols: unknown currency ${unknown.join(',')}; expected some of ${opts.currencies.join(',')}`, 400)
     }
-    const admission = counter.admit(request.ip)
-    if (!admission.ok) {
-      return await reply.code(admission.statusCode).header('retry-after', '30').send({ error: 'RATES_TOO_MANY_CONNECTIONS', message: admission.message })
+    const refused = opens(request) ? admit(request, reply) : counter.refusal(request.ip)
+    if (refused !== undefined) {
+      return await reply.code(refused.statusCode).header('retry-after', '30').send({ error: 'RATES_TOO_MANY_CONNECTIONS', message: refused.message })
     }
+  }
+  const admit = (request: FastifyRequest, reply: FastifyReply): Refusal | undefined => {
+    const admission = counter.admit(request.ip)
+    if (!admission.ok) return admission
     // an upgraded socket, or the response of a stream, ends on every path out: either frees the slot
     if (request.ws) request.raw.socket.once('close', admission.release)
     else reply.raw.once('close', admission.release)
+    return undefined
   }
 
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
@@ -78,7 +85,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     method: 'GET',
     url: '/ws',
     schema: { querystring: StreamQuerySchema, hide: true },
-    preHandler: guard,
+    preHandler: guard((request) => request.ws && request.method === 'GET'),
     handler: async (_request, reply) => {
       return await reply.code(426).header('upgrade', 'websocket').send({ error: 'RATES_BAD_REQUEST', message: 'expected a WebSocket upgrade; use /v1/stream for Server-Sent Events' })
     },
@@ -94,8 +101,9 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
 
   fastify.get('/stream', {
     schema: { querystring: StreamQuerySchema, summary: 'Server-Sent Events: the WebSocket messages, `id:` = seq; Last-Event-ID resumes' },
-    preHandler: guard
+    preHandler: guard((request) => request.method === 'GET')
   }, async (request, reply) => {
+    if (request.method === 'HEAD') return await reply.headers(SSE_HEADERS).send()
     const since = resumeFrom(request.headers['last-event-id'], request.query.since)
     const peer = openSsePeer(reply, filterOf(request.query.symbols), since, {
       fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse'), sent: sent('sse')

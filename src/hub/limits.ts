@@ -39,24 +39,31 @@ export function originAllowed (origin: string | undefined, host: string | undefi
   }
 }
 
-export type Admission = { ok: true, release: () => void } | { ok: false, statusCode: 429 | 503, message: string }
+export interface Refusal { statusCode: 429 | 503, message: string }
+export type Admission = { ok: true, release: () => void } | ({ ok: false } & Refusal)
 
 /** Counts open streams (WebSocket and SSE together) per client address and in total. */
 export function createConnectionCounter (limits: Pick<HubLimits, 'maxConnections' | 'maxConnectionsPerIp'>) {
   const perIp = new Map<string, number>()
   let total = 0
+  /** Why a stream from `ip` would be refused now; reserves nothing. */
+  const refusal = (ip: string): Refusal | undefined => {
+    if (total >= limits.maxConnections) {
+      return { statusCode: 503, message: `this instance serves at most ${limits.maxConnections} streams; retry later or elsewhere` }
+    }
+    if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
+      return { statusCode: 429, message: `at most ${limits.maxConnectionsPerIp} streams per client address` }
+    }
+    return undefined
+  }
   return {
     total: () => total,
+    refusal,
     /** Reserves a slot; `release` must run exactly once when the connection ends (extra calls are ignored). */
     admit (ip: string): Admission {
-      if (total >= limits.maxConnections) {
-        return { ok: false, statusCode: 503, message: `this instance serves at most ${limits.maxConnections} streams; retry later or elsewhere` }
-      }
-      const mine = perIp.get(ip) ?? 0
-      if (mine >= limits.maxConnectionsPerIp) {
-        return { ok: false, statusCode: 429, message: `at most ${limits.maxConnectionsPerIp} streams per client address` }
-      }
-      perIp.set(ip, mine + 1)
+      const refused = refusal(ip)
+      if (refused !== undefined) return { ok: false, ...refused }
+      perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
       total++
       let released = false
       return {

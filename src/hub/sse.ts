@@ -18,11 +18,11 @@ export interface SsePeerContext {
   sent: (type: Frame['type']) => void
 }
 
-const SSE_HEADERS = {
+/** The response headers of a stream; a HEAD gets them alone. */
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-  connection: 'keep-alive'
+  'x-accel-buffering': 'no'
 }
 
 /**
@@ -41,7 +41,7 @@ export function openSsePeer (reply: FastifyReply, filter: Filter, since: number 
   const res = reply.raw
   reply.hijack()
   // headers set by earlier hooks (CORS, helmet) live on the reply, which hijack bypasses
-  res.writeHead(200, { ...reply.getHeaders(), ...SSE_HEADERS } as Record<string, string>)
+  res.writeHead(200, { ...reply.getHeaders(), ...SSE_HEADERS, connection: 'keep-alive' } as Record<string, string>)
   // spread the reconnects of clients that lost the same proxy at the same moment
   res.write(`retry: ${jitter(1000, 5000)}\n\n`)
   const closed = new Promise<void>((resolve) => res.once('close', () => resolve()))

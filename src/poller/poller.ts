@@ -62,7 +62,7 @@ export function createPoller (opts: PollerOptions): Poller {
   const random = opts.random ?? Math.random
   const retryBaseMs = opts.retryBaseMs ?? Math.max(50, Math.min(5_000, Math.round(opts.intervalMs / 10)))
   const health = new Map<SourceId, SourceHealth>(opts.sources.map((s) => [s.id, {
-    id: s.id, ok: false, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0
+    id: s.id, ok: false, lastSuccessAt: null, lastErrorAt: null, lastError: null, lastErrorCode: null, consecutiveFailures: 0
   }]))
   const caches = new Map<SourceId, ResponseCache>(opts.sources.map((s) => [s.id, createResponseCache()]))
   const deadlineMs = Math.min(MAX_TIMER_MS, opts.timeoutMs * 2)
@@ -110,6 +110,7 @@ export function createPoller (opts: PollerOptions): Poller {
       const error = describe(err)
       h.consecutiveFailures++
       Object.assign(h, { ok: false, lastErrorAt: now().toISOString(), lastError: error.message })
+      h.lastErrorCode = error.code
       const retryInMs = jitter(Math.min(opts.intervalMs, retryBaseMs * 2 ** Math.min(h.consecutiveFailures - 1, 16)))
       const failure = { source: source.id, error, consecutiveFailures: h.consecutiveFailures, retryInMs, durationMs: Date.now() - started }
       // one line per failed poll, without a stack: a source down for a day is a few hundred short lines

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
 import { RateSchema, pairOf } from '../domain/rate.js'
@@ -10,11 +11,14 @@ const CACHE_CONTROL = 'public, max-age=30, s-maxage=60, stale-while-revalidate=3
 export interface RatesRoutesOptions {
   currencies: readonly string[]
   quote: string
+  /** The per-address REST limiter; it runs on every route of this plugin, however the request spelled the path. */
+  limit?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 }
 
 /** /v1/rates, /v1/rates/:base, /v1/history/:base — served from this instance's copy of the snapshot. */
-const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote }) => {
+const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit }) => {
   const known = new Set(currencies)
+  if (limit !== undefined) fastify.addHook('onRequest', limit)
 
   const current = (): Snapshot => {
     const snapshot = fastify.store.snapshot()

@@ -41,7 +41,7 @@ export const ReadySchema = z.object({
     ok: z.boolean(),
     lastSuccessAt: z.string().nullable(),
     lastErrorAt: z.string().nullable(),
-    lastError: z.string().nullable(),
+    error: z.string().nullable(),
     consecutiveFailures: z.number().int()
   }))
 })

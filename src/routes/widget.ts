@@ -49,17 +49,21 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
     fastify.get(`/${bundle.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE))
   }
 
-  fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
-    const origin = `${request.protocol}://${request.host}`
+  // the page is the same bytes for every request: nothing in it comes from the Host or X-Forwarded-* headers,
+  // so a shared cache cannot be made to serve another origin's script to everyone
+  const page = demoPage()
+  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'public, max-age=300')
-    return demoPage(origin)
+    return page
   })
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-function demoPage (origin: string): string {
-  const script = `<script src="${esc(origin)}/widget.js" async></script>`
+function demoPage (): string {
+  const script = '<script src="/widget.js" async></script>'
+  // what another site pastes: the service's public address, which only its operator knows
+  const snippet = '<script src="https://fx.example.com/widget.js" async></script>'
   const element = '<fx-ticker symbols="KGS,KZT,TJS,UZS,TMT"></fx-ticker>'
   const dark = '<fx-ticker theme="dark" direction="USD/BASE" locale="de-DE"></fx-ticker>'
   return `<!doctype html>
@@ -87,8 +91,8 @@ ${script}
 ${element}
 ${dark}
 <h2>Embed it on your site</h2>
-<p>Two lines, no dependencies, no cookies, no tracking; it talks only to this service:</p>
-<pre><code>${esc(script)}
+<p>Two lines, no dependencies, no cookies, no tracking; it talks only to this service (put its address in place of <code>fx.example.com</code>):</p>
+<pre><code>${esc(snippet)}
 ${esc(element)}</code></pre>
 <p>Attributes: <code>symbols</code>, <code>locale</code>, <code>theme</code> (<code>light</code>, <code>dark</code>, <code>auto</code>), <code>direction</code> (<code>BASE/USD</code> or <code>USD/BASE</code>), <code>speed</code> (pixels per second), <code>href</code> (a link for each pair; <code>{base}</code> is replaced), <code>src</code> (another service origin). Where a CMS strips unknown elements, use <code>&lt;div data-fx-ticker data-symbols="KZT,UZS"&gt;&lt;/div&gt;</code>. Colours and font follow the custom properties <code>--fx-bg</code>, <code>--fx-fg</code>, <code>--fx-up</code>, <code>--fx-down</code>, <code>--fx-muted</code>, <code>--fx-font</code>.</p>
 <h2>API</h2>

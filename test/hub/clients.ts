@@ -1,3 +1,4 @@
+import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { WebSocket } from 'ws'
@@ -95,4 +96,31 @@ export async function metric (app: FastifyInstance, name: 'clients' | 'messagesS
   const { values } = await app.metrics[name].get()
   return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
     .reduce((sum, v) => sum + v.value, 0)
+}
+
+export interface RawAnswer { status: number, headers: string, body: string }
+
+/** Sends bytes as they are (no client-side URL or header clean-up) and reads until the server closes or the body is complete. */
+export async function raw (port: number, request: string): Promise<RawAnswer> {
+  return await new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    let data = ''
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no complete answer to ${JSON.stringify(request.slice(0, 60))}`)) }, 5000)
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const [head = '', ...rest] = data.split('\r\n\r\n')
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body: rest.join('\r\n\r\n') })
+    }
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      data += chunk
+      const [head, ...rest] = data.split('\r\n\r\n')
+      const length = /content-length: (\d+)/i.exec(head ?? '')?.[1]
+      if (length !== undefined && rest.join('\r\n\r\n').length >= Number(length)) done()
+    })
+    socket.on('end', done)
+    socket.on('error', () => {})
+    socket.write(request)
+  })
 }

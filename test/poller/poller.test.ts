@@ -41,7 +41,7 @@ t.test('a healthy source is polled, its quotes handed on, and its health recorde
   const seen: FetchContext[] = []
   const source: Source = { id: 'nbk', fetchQuotes: async (ctx) => { seen.push(ctx); return [quote] } }
   const { poller, lines, outcomes } = setup(t, [source])
-  t.same(poller.health()[0], { id: 'nbk', ok: false, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0 })
+  t.same(poller.health()[0], { id: 'nbk', ok: false, lastSuccessAt: null, lastErrorAt: null, lastError: null, lastErrorCode: null, consecutiveFailures: 0 })
   poller.start()
   await until(() => outcomes.length >= 1)
   t.same(outcomes[0]?.quotes, [quote])
@@ -70,6 +70,7 @@ t.test('failures retry with exponential backoff, one short log line each, and re
   t.same(failures[0]?.error, { code: 'RATES_SOURCE_HTTP', message: 'cbr: upstream answered HTTP 503', upstreamStatus: 503 })
   t.equal(poller.health()[0]?.consecutiveFailures, 4)
   t.equal(poller.health()[0]?.lastError, 'cbr: upstream answered HTTP 503')
+  t.equal(poller.health()[0]?.lastErrorCode, 'RATES_SOURCE_HTTP')
   const warnings = lines.filter((l) => l.level === 'warn')
   t.equal(warnings.length, 4)
   t.notOk(warnings.some((l) => 'err' in l.obj || 'stack' in l.obj || JSON.stringify(l.obj).includes('    at ')), 'no stack traces')

@@ -61,13 +61,28 @@ t.test('/ is a demo page that embeds the widget with the two-line snippet', asyn
   const res = await app.inject({ url: '/', headers: { host: 'fx.example.com' } })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/html/)
-  t.match(res.body, '<script src="http://fx.example.com/widget.js" async></script>\n<fx-ticker symbols="KGS,KZT,TJS,UZS,TMT"></fx-ticker>')
-  t.match(res.body, '&#60;script src=&#34;http://fx.example.com/widget.js&#34; async&#62;&#60;/script&#62;')
+  t.match(res.body, '<script src="/widget.js" async></script>\n<fx-ticker symbols="KGS,KZT,TJS,UZS,TMT"></fx-ticker>')
+  t.match(res.body, '&#60;script src=&#34;https://fx.example.com/widget.js&#34; async&#62;&#60;/script&#62;', 'the snippet to copy names a placeholder origin')
   t.match(res.body, 'href="/v1/rates"')
   t.match(res.body, 'href="/openapi.json"')
-  const hostile = await app.inject({ url: '/', headers: { host: 'x"><script>alert(1)</script>' } })
-  t.notMatch(hostile.body, '<script>alert(1)', 'the Host header is escaped')
   t.notMatch((await app.inject('/openapi.json')).body, /widget/, 'not part of the REST API document')
+})
+
+t.test('the demo page does not depend on the Host header, so a shared cache cannot be poisoned through it', async (t) => {
+  const app = await build(t)
+  const plain = await app.inject({ url: '/', headers: { host: 'fx.example.com' } })
+  for (const host of ['evil.example.net', 'x"><script>alert(1)</script>', 'evil.example.net:8443', '127.0.0.1']) {
+    for (const headers of [{ host }, { host: 'fx.example.com', 'x-forwarded-host': host, 'x-forwarded-proto': 'javascript' }]) {
+      const res = await app.inject({ url: '/', headers })
+      t.equal(res.statusCode, 200)
+      t.notMatch(res.body, host, `${JSON.stringify(headers)} does not appear in the page`)
+      t.equal(res.body, plain.body, 'the same bytes for every Host')
+    }
+  }
+  const trusting = await build(t, { env: { FX_TRUST_PROXY: 'true' } })
+  const forwarded = await trusting.inject({ url: '/', headers: { host: 'fx.example.com', 'x-forwarded-host': 'evil.example.net', 'x-forwarded-proto': 'https' } })
+  t.notMatch(forwarded.body, 'evil.example.net', 'nor a forwarded host behind a trusted proxy')
+  t.notMatch(plain.headers.vary ?? '', /host/i, 'nothing to vary on')
 })
 
 t.test('without a built widget the routes answer 503 and the rest still works', async (t) => {
