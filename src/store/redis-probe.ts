@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis'
 import type { StoreLog } from './store.js'
 
 export interface AnswerProbeOptions {
-  redis: Redis
+  /** The command connection and the subscriber: a stalled subscriber misses updates just as surely. */
+  connections: Redis[]
   /** How often to PING (FX_LEADER_RENEW_MS). */
   intervalMs: number
   /** How long one PING may take (the command timeout). */
@@ -15,7 +16,7 @@ export interface AnswerProbeOptions {
 }
 
 export interface AnswerProbe {
-  /** True while the newest answered PING was sent within one period plus one timeout. */
+  /** True while, on every connection, the newest answered PING was sent within one period plus one timeout. */
   answering: () => boolean
   /** A (re)connection counts as an answer; its own handler resynchronises. */
   reset: () => void
@@ -27,26 +28,26 @@ export interface AnswerProbe {
  * A Redis that hangs (SIGSTOP, a stalled host, a long fork) keeps its connections open, so the connection
  * status says nothing: only the age of the last answered round trip does.
  */
-export function createAnswerProbe ({ redis, intervalMs, timeoutMs, log, onSilent, onAnswering }: AnswerProbeOptions): AnswerProbe {
+export function createAnswerProbe ({ connections, intervalMs, timeoutMs, log, onSilent, onAnswering }: AnswerProbeOptions): AnswerProbe {
   const deadlineMs = intervalMs + timeoutMs
   // the send time, not the arrival: an answer read late after a pause proves nothing about after it was sent
-  let answeredSentAt = Date.now()
+  const probes = connections.map((redis) => ({ redis, answeredSentAt: Date.now(), inFlight: false }))
   let reported = true
-  let inFlight = false
   let timer: NodeJS.Timeout | undefined
 
-  const fresh = (): boolean => Date.now() - answeredSentAt <= deadlineMs
+  const oldest = (): number => Math.min(...probes.map((p) => p.answeredSentAt))
+  const open = (): boolean => probes.every((p) => p.redis.status === 'ready')
 
-  // transitions are judged only on an open connection: a closed one is the connection handlers' business
+  // transitions are judged only on open connections: a closed one is the connection handlers' business
   const check = (): boolean => {
-    const ok = fresh()
-    if (ok === reported || redis.status !== 'ready') return ok
+    const ok = Date.now() - oldest() <= deadlineMs
+    if (ok === reported || !open()) return ok
     reported = ok
     if (ok) {
       log.info({}, 'redis answering again; resynchronising')
       onAnswering()
     } else {
-      log.warn({ silentMs: Date.now() - answeredSentAt, deadlineMs }, 'redis not answering')
+      log.warn({ silentMs: Date.now() - oldest(), deadlineMs }, 'redis not answering')
       onSilent()
     }
     return ok
@@ -54,19 +55,21 @@ export function createAnswerProbe ({ redis, intervalMs, timeoutMs, log, onSilent
 
   const tick = (): void => {
     check()
-    if (inFlight || redis.status !== 'ready') return
-    inFlight = true
-    const sentAt = Date.now()
-    redis.ping().then(() => {
-      answeredSentAt = Math.max(answeredSentAt, sentAt)
-      check()
-    }, () => {}).finally(() => { inFlight = false })
+    for (const probe of probes) {
+      if (probe.inFlight || probe.redis.status !== 'ready') continue
+      probe.inFlight = true
+      const sentAt = Date.now()
+      probe.redis.ping().then(() => {
+        probe.answeredSentAt = Math.max(probe.answeredSentAt, sentAt)
+        check()
+      }, () => {}).finally(() => { probe.inFlight = false })
+    }
   }
 
   return {
     answering: check,
     reset () {
-      answeredSentAt = Date.now()
+      for (const probe of probes) probe.answeredSentAt = Date.now()
       reported = true
     },
     start () {

@@ -146,7 +146,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     serial(resync).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
   }
   const probe = createAnswerProbe({
-    redis,
+    connections: [redis, sub],
     intervalMs: renewMs,
     timeoutMs: commandTimeoutMs,
     log,
