@@ -205,7 +205,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     await serial(resync)
   } catch (err) {
     // not fatal: the ready handler loads the state once Redis answers; until then health says why
-    log.warn({ err }, 'redis unavailable at start')
+    log.warn({ err }, 'redis state not loaded at start')
   }
   await election.tick()
   election.start()

@@ -185,11 +185,18 @@ t.test('a stored state that fails validation is not served, and health says so',
   const prefix = `fx-test-${process.pid}-${++prefixes}:`
   const client = raw(t, url)
   await client.set(`${prefix}snapshot`, JSON.stringify({ seq: 3, quote: 'USD', updatedAt: 'yesterday', rates: [] }))
-  const store = await open(t, url, { keyPrefix: prefix })
+  const warnings: string[] = []
+  const errors: string[] = []
+  const log = { info () {}, warn (_: object, msg: string) { warnings.push(msg) }, error (_: object, msg: string) { errors.push(msg) } }
+  const store = await open(t, url, { keyPrefix: prefix, log })
   t.equal(store.snapshot(), undefined)
   t.equal(store.health().ok, false)
   t.same(store.health().reasons, ['redis state invalid'])
   t.equal(store.leadership.isLeader(), false, 'an instance that cannot read the state does not lead')
+  // several leadership attempts, each re-reading the invalid state
+  await delay(RENEW_MS * 4)
+  t.same(errors, ['stored state is invalid; keeping the in-memory copy'], 'the problem is logged once, not once per attempt')
+  t.ok(warnings.filter((w) => w === 'could not prepare to lead').length <= 1, warnings.join('; '))
 
   await client.del(`${prefix}snapshot`)
   await until(() => store.leadership.isLeader() && store.health().ok, 'it recovers once the state is readable')
