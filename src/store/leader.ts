@@ -50,6 +50,7 @@ export function createLeaderElection ({ redis, key, lockMs, renewMs, log, before
   let closed = false
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> = Promise.resolve()
+  let unprepared: string | undefined
 
   const announce = (value: boolean): void => {
     for (const listener of listeners) {
@@ -82,10 +83,13 @@ export function createLeaderElection ({ redis, key, lockMs, renewMs, log, before
     try {
       await beforeLead?.()
     } catch (err) {
-      // still holding the lock: the next tick takes it back and tries again
-      log.warn({ err }, 'could not prepare to lead')
+      // still holding the lock: the next tick takes it back and tries again; a lasting cause is logged once
+      const problem = (err as Error).message
+      if (problem !== unprepared) log.warn({ err }, 'could not prepare to lead')
+      unprepared = problem
       return
     }
+    unprepared = undefined
     if (closed || leader || Date.now() >= validUntil) return
     leader = true
     log.info({ token }, 'leadership acquired')

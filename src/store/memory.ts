@@ -1,6 +1,7 @@
 import { HISTORY_DAYS } from './store.js'
 import type { Leadership, PublishInput, SnapshotListener, Store } from './store.js'
 import type { Fixing, Observation, Snapshot } from '../domain/rate.js'
+import { checkObservations, checkPublish } from './validate.js'
 
 /** The state an engine keeps: what the embedded engine persists and the Redis engine mirrors. */
 export interface StoreState {
@@ -24,15 +25,16 @@ export function upsertFixing (history: readonly Fixing[], fixing: Fixing): Fixin
   return next.length > HISTORY_DAYS ? next.slice(next.length - HISTORY_DAYS) : next
 }
 
-/** Applies a publish to a state: next seq, fixings merged, observations replaced. */
+/**
+ * Applies a publish to a state: next seq, fixings merged, observations replaced.
+ * Throws RATES_STORE, before anything is changed, when the input would not parse back.
+ */
 export function applyPublish (state: StoreState, input: PublishInput, quote: string, now: Date, seq?: number): StoreState {
+  const snapshot: Snapshot = { quote, seq: seq ?? (state.snapshot?.seq ?? 0) + 1, updatedAt: now.toISOString(), rates: input.rates }
+  checkPublish(snapshot, input.fixings, input.observations)
   const history = { ...state.history }
   for (const [base, fixing] of Object.entries(input.fixings)) history[base] = upsertFixing(history[base] ?? [], fixing)
-  return {
-    snapshot: { quote, seq: seq ?? (state.snapshot?.seq ?? 0) + 1, updatedAt: now.toISOString(), rates: input.rates },
-    history,
-    observations: input.observations
-  }
+  return { snapshot, history, observations: input.observations }
 }
 
 /** Notifies listeners in order; one throwing listener does not starve the others. */
@@ -70,6 +72,7 @@ export function createMemoryStore ({ quote, initial, now = () => new Date() }: M
       return snapshot
     },
     async saveObservations (observations) {
+      checkObservations(observations)
       state = { ...state, observations }
     },
     subscribe: listeners.add,

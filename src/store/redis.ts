@@ -1,55 +1,14 @@
-import { Redis } from 'ioredis'
 import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
-import { FixingSchema, ObservationSchema, SnapshotSchema } from '../domain/rate.js'
 import type { Snapshot } from '../domain/rate.js'
 import { createLeaderElection } from './leader.js'
 import { applyPublish, createListeners } from './memory.js'
 import type { StoreState } from './memory.js'
+import { createAnswerProbe } from './redis-probe.js'
+import { createConnections, loadState, MessageSchema, PUBLISH, redisHealth, RESTORE, SAVE } from './redis-io.js'
+import type { Message } from './redis-io.js'
 import type { PublishInput, Store, StoreLog } from './store.js'
-
-// KEYS: lock, seq, snapshot, history, observations. ARGV: token, then per script below.
-// Every write first checks that the lock still holds this instance's token: a paused ex-leader cannot overwrite.
-// PUBLISH: floor seq, snapshot JSON without its opening brace, observations, channel, fixings, history base/JSON pairs.
-// The floor keeps seq increasing even if Redis lost its data (restart without persistence, empty replica).
-// The message carries the whole publish, so a follower that is current applies it without a read.
-const PUBLISH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local seq = redis.call('INCR', KEYS[2])
-local floor = tonumber(ARGV[2])
-if seq <= floor then seq = floor + 1; redis.call('SET', KEYS[2], seq) end
-local snapshot = '{"seq":' .. seq .. ',' .. ARGV[3]
-redis.call('SET', KEYS[3], snapshot)
-redis.call('SET', KEYS[5], ARGV[4])
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. ',"snapshot":' .. snapshot .. ',"fixings":' .. ARGV[6] .. ',"observations":' .. ARGV[4] .. '}')
-return seq`
-// RESTORE: seq, snapshot JSON, observations, channel, history pairs; only over an older (or lost) state.
-const RESTORE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[3], ARGV[3])
-redis.call('SET', KEYS[5], ARGV[4])
-redis.call('DEL', KEYS[4])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. ARGV[2] .. '}')
-return 1`
-// SAVE: observations.
-const SAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[5], ARGV[2])
-return 1`
-
-const HistorySchema = z.array(FixingSchema)
-const ObservationsSchema = z.array(ObservationSchema)
-const MessageSchema = z.object({
-  seq: z.number().int().nonnegative(),
-  snapshot: SnapshotSchema.optional(),
-  fixings: z.record(z.string(), FixingSchema).optional(),
-  observations: ObservationsSchema.optional()
-})
-type Message = z.infer<typeof MessageSchema>
+import { checkObservations, describeIssues } from './validate.js'
 
 export interface RedisStoreOptions {
   /** REDIS_URL */
@@ -66,7 +25,10 @@ export interface RedisStoreOptions {
   /** Reconnect backoff: doubles from retryMinMs (default 50) up to retryMaxMs (default 2000). */
   retryMinMs?: number
   retryMaxMs?: number
-  /** How long one Redis command may take before it fails; default max(1000, renewMs). */
+  /**
+   * How long one Redis command may take before it fails; default max(1000, renewMs). A Redis whose last
+   * answered PING is older than renewMs plus this is reported as not answering.
+   */
   commandTimeoutMs?: number
   /** CLIENT SETNAME of this instance's connections (the subscriber gets a `:sub` suffix); default `fx-ticker`. */
   name?: string
@@ -84,21 +46,10 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
   const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, renewMs) } = options
   const keys = ['lock', 'seq', 'snapshot', 'history', 'observations'].map((k) => `${keyPrefix}${k}`)
   const channel = `${keyPrefix}updates`
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: name,
-    // commands fail fast while Redis is away instead of queueing or hanging; the state is re-read on reconnect
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: Math.max(lockMs, 1000),
-    retryStrategy: (times) => Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(times - 1, 16))
-  })
-  const sub = redis.duplicate({ connectionName: `${name}:sub` })
+  const connectTimeoutMs = Math.max(lockMs, 1000)
+  const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs, retryMinMs, retryMaxMs })
   const listeners = createListeners()
   let state: StoreState = EMPTY
-  let lastError: string | undefined
   let down = false
   let inSync = false
   let syncError: string | undefined
@@ -121,31 +72,21 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     if (next.snapshot !== undefined && (previous?.seq ?? 0) < next.snapshot.seq) listeners.emit(next.snapshot, previous)
   }
 
-  const load = async (): Promise<StoreState> => {
-    const replies = await redis.multi().get(keys[2] as string).hgetall(keys[3] as string).get(keys[4] as string).exec()
-    const [snapshot, history, observations] = (replies ?? []).map(([err, value]) => {
-      if (err !== null) throw err
-      return value
-    }) as [string | null, Record<string, string>, string | null]
-    return {
-      snapshot: snapshot === null ? undefined : SnapshotSchema.parse(JSON.parse(snapshot)),
-      history: Object.fromEntries(Object.entries(history).map(([base, json]) => [base, HistorySchema.parse(JSON.parse(json))])),
-      observations: observations === null ? [] : ObservationsSchema.parse(JSON.parse(observations))
-    }
-  }
-
   /** Re-reads the stored state; adopts it unless this copy is newer (Redis lost data). Returns the stored seq. */
   const resync = async (): Promise<number> => {
     let stored: StoreState
     try {
-      stored = await load()
+      stored = await loadState(redis, keys)
     } catch (err) {
       if (err instanceof z.ZodError || err instanceof SyntaxError) {
-        syncError = `redis state invalid: ${err.message.slice(0, 200)}`
-        log.error({ err }, 'stored state is invalid; keeping the in-memory copy')
+        const problem = err instanceof z.ZodError ? describeIssues(err) : err.message.slice(0, 200)
+        // every leadership attempt re-reads: log the problem when it appears or changes, not once per attempt
+        if (problem !== syncError) log.error({ problem }, 'stored state is invalid; keeping the in-memory copy')
+        syncError = problem
       }
       throw err
     }
+    if (syncError !== undefined) log.info({}, 'stored state is valid again')
     syncError = undefined
     const storedSeq = stored.snapshot?.seq ?? 0
     if (storedSeq >= localSeq()) adopt(stored)
@@ -200,12 +141,27 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     return snapshot
   })
 
+  const resyncLater = (): void => {
+    inSync = false
+    serial(resync).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
+  }
+  const probe = createAnswerProbe({
+    connections: [redis, sub],
+    intervalMs: renewMs,
+    timeoutMs: commandTimeoutMs,
+    log,
+    // the lock cannot be renewed through a Redis that does not answer: stop leading now
+    onSilent: () => { election.lose('redis not answering') },
+    onAnswering: resyncLater
+  })
+
   const onReady = (): void => {
     if (closed || redis.status !== 'ready' || sub.status !== 'ready') return
     if (down) log.info({}, 'redis reachable again; resynchronising')
     down = false
+    probe.reset()
     sub.subscribe(channel).catch(() => {})
-    serial(resync).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
+    resyncLater()
   }
   const onDown = (): void => {
     inSync = false
@@ -214,7 +170,6 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
   }
   for (const connection of [redis, sub]) {
     connection.on('error', (err: Error) => {
-      lastError = err.message
       if (!down && !closed) log.warn({ err: err.message }, 'redis unreachable')
       down = true
     })
@@ -250,10 +205,11 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     await serial(resync)
   } catch (err) {
     // not fatal: the ready handler loads the state once Redis answers; until then health says why
-    log.warn({ err }, 'redis unavailable at start')
+    log.warn({ err }, 'redis state not loaded at start')
   }
   await election.tick()
   election.start()
+  probe.start()
 
   return {
     snapshot: () => state.snapshot,
@@ -261,22 +217,17 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     observations: () => state.observations,
     publish,
     saveObservations: (observations) => serial(async () => {
+      checkObservations(observations)
       await fenced(SAVE, [JSON.stringify(observations)])
       state = { ...state, observations }
     }),
     subscribe: listeners.add,
-    health () {
-      const reasons: string[] = []
-      if (redis.status !== 'ready') reasons.push(`redis unreachable: ${lastError ?? redis.status}`)
-      else if (sub.status !== 'ready') reasons.push(`redis pub/sub unreachable: ${lastError ?? sub.status}`)
-      else if (syncError !== undefined) reasons.push(syncError)
-      else if (!inSync) reasons.push('redis reachable; resynchronising')
-      return { ok: reasons.length === 0, reasons }
-    },
+    health: () => redisHealth({ redis, sub, answering: probe.answering, syncError, inSync }),
     leadership: { isLeader: election.isLeader, onChange: election.onChange },
     close () {
       closing ??= (async () => {
         closed = true
+        probe.stop()
         await election.close()
         await chain
         for (const connection of [sub, redis]) {

@@ -3,7 +3,7 @@ import type { Test } from 'tap'
 import { SnapshotSchema } from '../../src/domain/rate.js'
 import type { Observation, Snapshot } from '../../src/domain/rate.js'
 import { HISTORY_DAYS } from '../../src/store/store.js'
-import type { Store } from '../../src/store/store.js'
+import type { PublishInput, Store } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
 
 /** Builds a fresh, empty store for one test and closes it when the test ends. */
@@ -16,6 +16,29 @@ export function observation (source: string, base: string, inverse: number, date
 /** YYYY-MM-DD of the n-th day after 2024-01-01. */
 export function day (n: number): string {
   return new Date(Date.UTC(2024, 0, 1 + n)).toISOString().slice(0, 10)
+}
+
+/** What a public readiness reason looks like: a few lower-case words, no paths, addresses, numbers or error texts. */
+export const PUBLIC_REASON = /^[a-z][a-z/ ]{2,40}$/
+
+/** Publishes that must be refused: each fails SnapshotSchema, FixingSchema or ObservationSchema somewhere. */
+export function invalidPublishes (): Array<[string, PublishInput]> {
+  const valid = publishInput(fiveRates({ KZT: 511 }))
+  const withRate = (what: Partial<ReturnType<typeof rate>>): PublishInput => ({ ...valid, rates: [...valid.rates, rate('AZN', 1.7, what)] })
+  const fixing = { date: '2025-11-26', price: 1 / 511, inverse: 511, basis: 'official' as const }
+  return [
+    ['a price of Infinity', withRate({ price: Infinity })],
+    ['an inverse of NaN', withRate({ inverse: Number.NaN })],
+    ['a price of 0', withRate({ price: 0 })],
+    ['a negative inverse', withRate({ inverse: -1.7 })],
+    ['a change of -Infinity %', withRate({ change: { pct: -Infinity, abs: -1, prevPrice: 1, prevDate: '2025-11-25' } })],
+    ['a rate dated "yesterday"', withRate({ date: 'yesterday' })],
+    ['a fixing priced Infinity', { ...valid, fixings: { ...valid.fixings, KZT: { ...fixing, price: Infinity } } }],
+    ['a fixing with a zero inverse', { ...valid, fixings: { ...valid.fixings, KZT: { ...fixing, inverse: 0 } } }],
+    ['a fixing under a key that is not a currency', { ...valid, fixings: { ...valid.fixings, '../KZT': fixing } }],
+    ['an observation of Infinity', { ...valid, observations: [observation('nbk', 'KZT', Infinity)] }],
+    ['an observation without a source', { ...valid, observations: [{ ...observation('nbk', 'KZT', 511), source: '' }] }]
+  ]
 }
 
 /**
@@ -108,6 +131,28 @@ export function conformance (t: Test, name: string, factory: StoreFactory, { set
       t.same(seen, [[1, undefined], [2, 1]], 'nothing after unsubscribe')
       t.same(other, [1, 2, 3], 'other listeners still hear, past a throwing one')
       t.equal(one.seq, 1)
+    })
+
+    t.test('a snapshot, fixing or observation that fails its schema is refused: nothing stored, seq unchanged', async (t) => {
+      const store = await factory(t)
+      const kept = [observation('nbk', 'KZT', 509.87)]
+      const published = await store.publish({ ...publishInput(fiveRates()), observations: kept })
+      const history = store.history('KZT')
+      let notified = 0
+      store.subscribe(() => { notified++ })
+      for (const [what, input] of invalidPublishes()) {
+        await t.rejects(store.publish(input), { name: 'RatesError', code: 'RATES_STORE' }, what)
+      }
+      await t.rejects(store.saveObservations([observation('cbr', 'KZT', Number.NaN)]), { name: 'RatesError', code: 'RATES_STORE' })
+      await delay(settleMs)
+      t.equal(notified, 0, 'nobody was told')
+      t.same(store.snapshot(), published, 'the snapshot and its seq stay')
+      t.same(store.history('KZT'), history)
+      t.same(store.history('AZN'), [])
+      t.same(store.observations(), kept)
+      t.same(store.health(), { ok: true, reasons: [] }, 'a refused publish is not an engine failure')
+      const next = await store.publish(publishInput(fiveRates({ KZT: 512 })))
+      t.equal(next.seq, published.seq + 1, 'the refused publishes used up no seq')
     })
 
     t.test('close resolves', async (t) => {

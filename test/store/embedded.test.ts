@@ -1,28 +1,52 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Test } from 'tap'
 import { createEmbeddedStore, STATE_FILE } from '../../src/store/embedded.js'
+import type { EmbeddedStoreOptions } from '../../src/store/embedded.js'
 import type { Store, StoreLog } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { conformance, day, observation } from './conformance.js'
+import { conformance, day, observation, PUBLIC_REASON } from './conformance.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WRITER = fileURLToPath(new URL('../support/embedded-writer.ts', import.meta.url))
 const NOW = new Date('2025-11-26T06:00:00.000Z')
 
-async function open (t: Test, dir: string, log?: StoreLog): Promise<Store> {
-  const store = await createEmbeddedStore({ dir, quote: 'USD', now: () => NOW, ...(log !== undefined && { log }) })
+async function open (t: Test, dir: string, log?: StoreLog, options: Partial<EmbeddedStoreOptions> = {}): Promise<Store> {
+  const store = await createEmbeddedStore({ dir, quote: 'USD', now: () => NOW, ...(log !== undefined && { log }), ...options })
   t.teardown(() => store.close())
   return store
 }
 
-function recordingLog (): StoreLog & { warnings: Array<[object, string]> } {
-  const warnings: Array<[object, string]> = []
-  return { warnings, info () {}, error () {}, warn (obj, msg) { warnings.push([obj, msg]) } }
+type Entry = [object, string]
+function recordingLog (): StoreLog & { warnings: Entry[], errors: Entry[], infos: Entry[] } {
+  const warnings: Entry[] = []
+  const errors: Entry[] = []
+  const infos: Entry[] = []
+  return {
+    warnings,
+    errors,
+    infos,
+    info (obj, msg) { infos.push([obj, msg]) },
+    error (obj, msg) { errors.push([obj, msg]) },
+    warn (obj, msg) { warnings.push([obj, msg]) }
+  }
+}
+
+/** Polls every 10 ms until `check` holds; fails the test after `ms`. */
+async function until (check: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(10)) {
+    if (await check()) return
+  }
+  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
+}
+
+async function onDisk (dir: string): Promise<{ snapshot: { seq: number } | null, observations: unknown[], history: Record<string, unknown[]> }> {
+  return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8'))
 }
 
 conformance(t, 'embedded', async (t) => open(t, join(t.testdir(), 'state')))
@@ -111,7 +135,9 @@ const BAD_FILES: Array<[string, (valid: string) => string]> = [
   ['an empty file', () => ''],
   ['a foreign file', (valid) => JSON.stringify({ ...JSON.parse(valid), format: 'someone-else/state' })],
   ['an unknown version', (valid) => JSON.stringify({ ...JSON.parse(valid), version: 2 })],
-  ['a schema-invalid snapshot', (valid) => valid.replace(/"price":[0-9.e-]+/, '"price":-1')],
+  ['JSON that is not an object', () => '[1, 2, 3]'],
+  ['JSON null', () => 'null'],
+  ['a file without a format', (valid) => JSON.stringify({ ...JSON.parse(valid), format: undefined })],
   ['another quote currency', (valid) => valid.replace('"quote":"USD"', '"quote":"EUR"')]
 ]
 
@@ -138,7 +164,8 @@ for (const [what, corrupt] of BAD_FILES) {
 
 t.test('a failing disk rejects the publish with RATES_STORE, keeps serving, and recovers', async (t) => {
   const dir = join(t.testdir(), 'state')
-  const store = await open(t, dir)
+  const log = recordingLog()
+  const store = await open(t, dir, log)
   const seen: number[] = []
   store.subscribe((s) => { seen.push(s.seq) })
   await store.publish(publishInput(fiveRates()))
@@ -146,16 +173,132 @@ t.test('a failing disk rejects the publish with RATES_STORE, keeps serving, and 
 
   await t.rejects(store.publish(publishInput(fiveRates({ KZT: 511 }))), { name: 'RatesError', code: 'RATES_STORE' })
   await t.rejects(store.saveObservations([observation('nbk', 'KZT', 511)]), { name: 'RatesError', code: 'RATES_STORE' })
-  const health = store.health()
-  t.equal(health.ok, false)
-  t.match(health.reasons, [/state write failed: .*ENOENT/])
+  t.same(store.health(), { ok: false, reasons: ['state not persisted'] }, 'a public reason, without the path or the error text')
+  t.equal(log.errors.length, 1, 'the failure is logged once, with its detail')
+  t.match(log.errors[0], [{ err: { code: 'ENOENT' }, file: join(dir, STATE_FILE) }, 'state write failed; retrying'])
   t.equal(store.snapshot()?.seq, 2, 'the newest snapshot is still served from memory')
   t.same(seen, [1, 2], 'clients still hear about it')
 
   await mkdir(dir)
   t.equal((await store.publish(publishInput(fiveRates({ KZT: 512 })))).seq, 3)
   t.same(store.health(), { ok: true, reasons: [] })
-  const file = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8'))
-  t.equal(file.snapshot.seq, 3)
+  const file = await onDisk(dir)
+  t.equal(file.snapshot?.seq, 3)
   t.same(file.observations, [], 'the file holds the whole state of the last publish')
+  t.equal(log.errors.length, 1, 'still logged once')
+})
+
+const RETRY = { retryMinMs: 10, retryMaxMs: 80 }
+
+t.test('a failed state write is retried until the file matches memory; health recovers by itself', async (t) => {
+  const dir = t.testdir()
+  const log = recordingLog()
+  const store = await open(t, dir, log, RETRY)
+  await store.publish(publishInput(fiveRates()))
+  // a directory where the state file goes: every rename onto it fails with EISDIR, as a full or broken disk would fail
+  await rm(join(dir, STATE_FILE))
+  await mkdir(join(dir, STATE_FILE))
+
+  await t.rejects(store.publish(publishInput(fiveRates({ KZT: 511 }))), { code: 'RATES_STORE' })
+  const obs = [observation('nbk', 'KZT', 511)]
+  await t.rejects(store.saveObservations(obs), { code: 'RATES_STORE' })
+  t.equal(store.snapshot()?.seq, 2)
+  t.same(store.health(), { ok: false, reasons: ['state not persisted'] })
+  for (const reason of store.health().reasons) {
+    t.match(reason, PUBLIC_REASON)
+    t.notOk(reason.includes(dir), 'the reason does not carry the path')
+  }
+  // several retry periods pass with the obstacle in place: still failing, and logged once
+  await delay(RETRY.retryMaxMs * 3)
+  t.equal(store.health().ok, false)
+  t.equal(log.errors.length, 1, 'one error line for the whole outage, not one per retry')
+
+  await rm(join(dir, STATE_FILE), { recursive: true })
+  await until(() => store.health().ok, 'the store recovers without another publish', RETRY.retryMaxMs * 50)
+  const file = await onDisk(dir)
+  t.equal(file.snapshot?.seq, 2, 'the file holds the seq that memory serves')
+  t.same(file.observations, obs, 'and the observations saved while the disk failed')
+  t.same(file.snapshot, store.snapshot())
+  t.same((await readdir(dir)).sort(), [STATE_FILE], 'no temp file is left behind')
+  t.match(log.infos.at(-1), [{ file: join(dir, STATE_FILE) }, 'state write recovered'])
+
+  await store.close()
+  const again = await open(t, dir)
+  t.same(again.snapshot(), store.snapshot(), 'a restart serves the snapshot published while the disk was failing')
+  t.same(again.observations(), obs)
+})
+
+t.test('a store closed while its disk fails makes one last attempt and resolves', async (t) => {
+  const dir = t.testdir()
+  const log = recordingLog()
+  const store = await createEmbeddedStore({ dir, quote: 'USD', now: () => NOW, log, ...RETRY })
+  await store.publish(publishInput(fiveRates()))
+  await rm(join(dir, STATE_FILE))
+  await mkdir(join(dir, STATE_FILE))
+  await t.rejects(store.publish(publishInput(fiveRates({ KZT: 511 }))), { code: 'RATES_STORE' })
+  await rm(join(dir, STATE_FILE), { recursive: true })
+  await t.resolves(store.close())
+  t.equal((await onDisk(dir)).snapshot?.seq, 2, 'the last state was written on close')
+})
+
+/** A state file of three days of KZT history, two observations and a snapshot of five rates, then `edit`ed. */
+async function edited (t: Test, edit: (file: any) => void): Promise<{ dir: string, before: Store }> {
+  const dir = t.testdir()
+  const before = await open(t, dir)
+  for (let i = 0; i < 3; i++) await before.publish(publishInput([rate('KZT', 510 + i, { date: day(i) })]))
+  await before.publish({ ...publishInput(fiveRates()), observations: [observation('nbk', 'KZT', 511), observation('cbr', 'UZS', 12041)] })
+  await before.close()
+  const file = await onDisk(dir)
+  edit(file)
+  // Infinity and NaN are what JSON.stringify turns into null
+  await writeFile(join(dir, STATE_FILE), JSON.stringify(file))
+  return { dir, before }
+}
+
+t.test('a state file with invalid entries keeps what is valid and logs what was dropped', async (t) => {
+  const { dir, before } = await edited(t, (file) => {
+    file.snapshot.rates[1].price = null
+    file.history.KZT[1].inverse = null
+    file.history['not a currency'] = [{ date: day(0), price: 1, inverse: 1, basis: 'official' }]
+    file.observations[0].inverse = null
+  })
+  const log = recordingLog()
+  const store = await open(t, dir, log)
+  const snapshot = before.snapshot() as NonNullable<ReturnType<Store['snapshot']>>
+  t.equal(store.snapshot()?.seq, snapshot.seq, 'seq survives')
+  t.equal(store.snapshot()?.updatedAt, snapshot.updatedAt)
+  t.same(store.snapshot()?.rates, snapshot.rates.filter((_, i) => i !== 1), 'only the invalid rate is dropped')
+  t.same(store.history('KZT'), before.history('KZT').filter((_, i) => i !== 1), 'the valid history stays')
+  t.same(store.observations(), before.observations().slice(1))
+  t.same(store.history('not a currency'), [])
+  t.equal(log.warnings.length, 1, 'one warning')
+  t.match(log.warnings[0], [{ file: join(dir, STATE_FILE), dropped: Array }, 'invalid entries dropped from the state file'])
+  const dropped = (log.warnings[0]?.[0] as { dropped: string[] }).dropped
+  t.equal(dropped.length, 4, dropped.join('; '))
+  t.match(dropped, [/^snapshot\.rates\[1\] \(KZT\/USD\): /, /^history\.KZT\[1\]: /, /^history\["not a currency"\]: /, /^observations\[0\]: /])
+  t.notOk((await readdir(dir)).some((n) => n.includes('.corrupt-')), 'nothing was set aside')
+  t.equal((await store.publish(publishInput(fiveRates({ KZT: 520 })))).seq, snapshot.seq + 1, 'seq continues')
+})
+
+t.test('a state file whose snapshot envelope is invalid drops the snapshot and keeps history and observations', async (t) => {
+  const { dir, before } = await edited(t, (file) => { file.snapshot.updatedAt = 'yesterday' })
+  const log = recordingLog()
+  const store = await open(t, dir, log)
+  t.equal(store.snapshot(), undefined)
+  t.same(store.history('KZT'), before.history('KZT'))
+  t.same(store.observations(), before.observations())
+  t.match(log.warnings, [[{ dropped: [/^snapshot\b/] }, 'invalid entries dropped from the state file']])
+})
+
+t.test('a state file with history or observations of the wrong shape keeps the rest', async (t) => {
+  const { dir, before } = await edited(t, (file) => {
+    file.history = 'lost'
+    file.observations = { nbk: 1 }
+  })
+  const log = recordingLog()
+  const store = await open(t, dir, log)
+  t.same(store.snapshot(), before.snapshot())
+  t.same(store.history('KZT'), [])
+  t.same(store.observations(), [])
+  t.match(log.warnings, [[{ dropped: ['history', 'observations'] }, 'invalid entries dropped from the state file']])
 })

@@ -8,10 +8,12 @@ import type { RedisStoreOptions } from '../../src/store/redis.js'
 import type { Store } from '../../src/store/store.js'
 import { startRedis } from '../support/redis.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { conformance, day } from './conformance.js'
+import { conformance, day, PUBLIC_REASON } from './conformance.js'
 
 const LOCK_MS = 600
 const RENEW_MS = 150
+/** The default command timeout of the engine for these settings: max(1000, renewMs). */
+const COMMAND_TIMEOUT_MS = Math.max(1000, RENEW_MS)
 let prefixes = 0
 
 /** Polls every 20 ms until `check` holds; fails the test after `ms`. */
@@ -123,7 +125,7 @@ t.test('a follower that missed a message while disconnected catches up from the 
   t.equal(ids.length, 2, 'the follower has a command and a subscriber connection')
   for (const id of ids) await client.client('KILL', 'ID', id as string)
   await until(() => !b.health().ok, 'the follower notices')
-  t.match(b.health().reasons, [/^redis (pub\/sub )?unreachable: /])
+  t.match(b.health().reasons, [/^redis (pub\/sub )?unreachable$/])
 
   const missed = await a.publish(publishInput(fiveRates({ KZT: 515 })))
   t.equal(b.snapshot()?.seq, 1, 'the follower missed it')
@@ -142,7 +144,8 @@ t.test('a Redis outage: health says why, the last snapshot is served, and instan
   await own.stop()
   await until(() => !a.health().ok && !b.health().ok, 'both notice the outage')
   for (const store of [a, b]) {
-    t.match(store.health().reasons, [/^redis (pub\/sub )?unreachable: /])
+    t.match(store.health().reasons, [/^redis (pub\/sub )?unreachable$/])
+    t.notOk(store.health().reasons.some((r) => r.includes('127.0.0.1') || r.includes(String(own.port))), 'no address is shown')
     t.same(store.snapshot(), published, 'the last snapshot is still served')
   }
   t.equal(a.leadership.isLeader(), false, 'a leader that cannot renew stops leading')
@@ -182,12 +185,80 @@ t.test('a stored state that fails validation is not served, and health says so',
   const prefix = `fx-test-${process.pid}-${++prefixes}:`
   const client = raw(t, url)
   await client.set(`${prefix}snapshot`, JSON.stringify({ seq: 3, quote: 'USD', updatedAt: 'yesterday', rates: [] }))
-  const store = await open(t, url, { keyPrefix: prefix })
+  const warnings: string[] = []
+  const errors: string[] = []
+  const log = { info () {}, warn (_: object, msg: string) { warnings.push(msg) }, error (_: object, msg: string) { errors.push(msg) } }
+  const store = await open(t, url, { keyPrefix: prefix, log })
   t.equal(store.snapshot(), undefined)
   t.equal(store.health().ok, false)
-  t.match(store.health().reasons, [/^redis state invalid: /])
+  t.same(store.health().reasons, ['redis state invalid'])
   t.equal(store.leadership.isLeader(), false, 'an instance that cannot read the state does not lead')
+  // several leadership attempts, each re-reading the invalid state
+  await delay(RENEW_MS * 4)
+  t.same(errors, ['stored state is invalid; keeping the in-memory copy'], 'the problem is logged once, not once per attempt')
+  t.ok(warnings.filter((w) => w === 'could not prepare to lead').length <= 1, warnings.join('; '))
 
   await client.del(`${prefix}snapshot`)
   await until(() => store.leadership.isLeader() && store.health().ok, 'it recovers once the state is readable')
+})
+
+t.test('a hung Redis (SIGSTOP): every instance is not ready within the answer deadline, and recovers after SIGCONT', async (t) => {
+  const own = await startRedis(t)
+  const { a, b } = await pair(t, own.url)
+  const published = await a.publish(publishInput(fiveRates()))
+  await until(() => b.snapshot()?.seq === published.seq, 'the follower is current')
+  t.same([a.health(), b.health()], [{ ok: true, reasons: [] }, { ok: true, reasons: [] }])
+
+  // the connections stay open: only the missing answers can tell. The bound allows the deadline plus two
+  // renew periods, for the 20 ms polls of this test and its own scheduling on a busy machine.
+  const deadline = RENEW_MS + COMMAND_TIMEOUT_MS
+  const pausedAt = Date.now()
+  own.pause()
+  await until(() => !a.health().ok && !b.health().ok, 'both notice the hang', deadline * 4)
+  const noticed = Date.now() - pausedAt
+  t.ok(noticed <= deadline + 2 * RENEW_MS, `not ready after ${noticed} ms (deadline ${deadline} ms: renew ${RENEW_MS} + command timeout ${COMMAND_TIMEOUT_MS})`)
+  for (const store of [a, b]) {
+    t.same(store.health().reasons, ['redis not answering'])
+    t.match(store.health().reasons[0], PUBLIC_REASON)
+    t.same(store.snapshot(), published, 'the last snapshot is still served')
+  }
+  await until(() => !a.leadership.isLeader(), 'the leader stops leading', LOCK_MS + deadline * 2)
+  t.equal(b.health().ok, false, 'still not ready while hung')
+
+  const resumedAt = Date.now()
+  own.resume()
+  await until(() => a.health().ok && b.health().ok, 'both are ready again', deadline * 4)
+  t.comment(`ready again ${Date.now() - resumedAt} ms after SIGCONT`)
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again', LOCK_MS * 4)
+  const leader = a.leadership.isLeader() ? a : b
+  const next = await leader.publish(publishInput(fiveRates({ KZT: 512 })))
+  t.equal(next.seq, published.seq + 1)
+  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, 'both converge')
+})
+
+t.test('a Redis that hangs before an instance starts: the instance is not ready until it answers', async (t) => {
+  const own = await startRedis(t)
+  own.pause()
+  const startedAt = Date.now()
+  const store = await open(t, own.url, { keyPrefix: `fx-test-${process.pid}-${++prefixes}:`, commandTimeoutMs: 300 })
+  t.equal(store.health().ok, false, `not ready once created (${Date.now() - startedAt} ms)`)
+  t.match(store.health().reasons, [PUBLIC_REASON])
+  t.equal(store.leadership.isLeader(), false)
+  own.resume()
+  await until(() => store.health().ok && store.leadership.isLeader(), 'it recovers once Redis answers', LOCK_MS * 4)
+})
+
+t.test('a Redis that holds every client (CLIENT PAUSE ALL) is not answering too, until the pause ends', async (t) => {
+  const own = await startRedis(t)
+  const { a, b } = await pair(t, own.url)
+  await a.publish(publishInput(fiveRates()))
+  const deadline = RENEW_MS + COMMAND_TIMEOUT_MS
+  const client = raw(t, own.url)
+  const pausedAt = Date.now()
+  await client.call('CLIENT', 'PAUSE', String(deadline * 3), 'ALL')
+  await until(() => !a.health().ok && !b.health().ok, 'both notice', deadline * 3)
+  t.ok(Date.now() - pausedAt <= deadline + 2 * RENEW_MS, `noticed after ${Date.now() - pausedAt} ms`)
+  t.same([a.health().reasons, b.health().reasons], [['redis not answering'], ['redis not answering']])
+  await until(() => a.health().ok && b.health().ok, 'both recover when the pause ends', deadline * 6)
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again', LOCK_MS * 4)
 })

@@ -17,6 +17,10 @@ export interface RedisServer {
   stop: (options?: { keepData?: boolean }) => Promise<void>
   /** Starts it again on the same port; data survives only a `stop({ keepData: true })`. */
   start: () => Promise<void>
+  /** SIGSTOP: the server hangs with its connections open, as a stalled host or a long fork would. */
+  pause: () => void
+  /** SIGCONT after `pause`. */
+  resume: () => void
 }
 
 /** A throwaway redis-server on a free loopback port, killed when the test ends. A missing binary fails the test. */
@@ -57,12 +61,23 @@ export async function startRedis (t: Teardown): Promise<RedisServer> {
     }
   }
 
+  const signal = (name: NodeJS.Signals): void => {
+    if (child === undefined || !child.kill(name)) throw new Error(`redis-server is not running (${name})`)
+  }
+
   t.teardown(async () => {
     await stop()
     await rm(dir, { recursive: true, force: true })
   })
   await start()
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop,
+    start,
+    pause: () => { signal('SIGSTOP') },
+    resume: () => { signal('SIGCONT') }
+  }
 }
 
 async function freePort (): Promise<number> {
