@@ -45,7 +45,8 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().toLowerCase().refine(isSourceId, { message: `expected source ids among ${SOURCE_IDS.join(', ')}` }))
       .min(1, 'expected at least one source')),
   FX_POLL_INTERVAL_MS: ms(50, 1.1, 'a poll is rescheduled after up to +10 % jitter, and a Node timer holds at most 2147483647 ms').default(300_000),
-  FX_STALE_AFTER_MS: ms(1000, 1, 'about 24.8 days, the bound of every duration setting').default(345_600_000),
+  // an age compared with the clock, never a timer delay: years are fine (tests run old recordings as fresh)
+  FX_STALE_AFTER_MS: int(1000, 3_153_600_000_000, 'expected at most 3153600000000 ms (100 years)').default(345_600_000),
   FX_OUTLIER_PCT: z.string().trim().regex(/^\d+(\.\d+)?$/, 'expected a percentage such as 1.5').transform(Number)
     .pipe(z.number().gt(0, 'expected more than 0').max(50, 'expected at most 50')).default(1.5),
   FX_STATE_DIR: z.string().trim().min(1).default('./data'),

@@ -75,7 +75,7 @@ function refusal (env: Record<string, string>): string {
 
 // Node runs a setTimeout/setInterval delay above 2^31-1 ms after 1 ms instead
 const MAX_TIMER_MS = 2 ** 31 - 1
-const MS_VARIABLES = ['FX_POLL_INTERVAL_MS', 'FX_STALE_AFTER_MS', 'FX_HTTP_TIMEOUT_MS', 'FX_LEADER_LOCK_MS', 'FX_LEADER_RENEW_MS',
+const MS_VARIABLES = ['FX_POLL_INTERVAL_MS', 'FX_HTTP_TIMEOUT_MS', 'FX_LEADER_LOCK_MS', 'FX_LEADER_RENEW_MS',
   'WS_HEARTBEAT_MS', 'WS_PING_MS', 'FX_SHUTDOWN_RETRY_MS']
 
 t.test('no millisecond setting may exceed what a Node timer can hold', async (t) => {
@@ -87,6 +87,11 @@ t.test('no millisecond setting may exceed what a Node timer can hold', async (t)
       t.match(lines[0], /expected at most \d+ ms/, `${name}=${value}: ${lines[0]}`)
     }
   }
+})
+
+t.test('the stale age is compared with the clock, not set as a timer: a century is accepted, more is refused', async (t) => {
+  t.equal(loadConfig({ FX_STALE_AFTER_MS: '3153600000000' }).staleAfterMs, 3_153_600_000_000)
+  t.match(refusal({ FX_STALE_AFTER_MS: '3153600000001' }), /^FX_STALE_AFTER_MS: expected at most 3153600000000 ms/m)
 })
 
 t.test('the largest accepted timer settings, direct or derived, fit in a Node timer', async (t) => {
