@@ -7,8 +7,8 @@ export const IsoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected Y
 export const TimestampSchema = z.string().datetime({ offset: true })
 export const SourceIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/)
 
-export const BasisSchema = z.enum(['official', 'consensus'])
-export const CadenceSchema = z.enum(['daily', 'weekly', 'peg'])
+export const BasisSchema = z.enum(['official', 'consensus']).meta({ id: 'Basis' })
+export const CadenceSchema = z.enum(['daily', 'weekly', 'peg']).meta({ id: 'Cadence' })
 export type Basis = z.infer<typeof BasisSchema>
 export type Cadence = z.infer<typeof CadenceSchema>
 
@@ -18,7 +18,7 @@ export const ChangeSchema = z.object({
   abs: z.number(),
   prevPrice: z.number().positive(),
   prevDate: IsoDateSchema
-}).nullable()
+}).nullable().meta({ id: 'Change' })
 export type Change = z.infer<typeof ChangeSchema>
 
 /** One observation the reconciler weighed for a rate. */
@@ -28,7 +28,7 @@ export const SourceVoteSchema = z.object({
   date: IsoDateSchema,
   used: z.boolean(),
   reason: z.string().optional()
-})
+}).meta({ id: 'SourceVote' })
 export type SourceVote = z.infer<typeof SourceVoteSchema>
 
 /** The published rate of one currency: `price` is QUOTE per 1 BASE, `inverse` BASE per 1 QUOTE. */
@@ -46,7 +46,7 @@ export const RateSchema = z.object({
   stale: z.boolean(),
   observedAt: TimestampSchema,
   sources: z.array(SourceVoteSchema)
-})
+}).meta({ id: 'Rate' })
 export type Rate = z.infer<typeof RateSchema>
 
 /** The set of rates under one monotonically increasing `seq`. */
@@ -55,7 +55,7 @@ export const SnapshotSchema = z.object({
   seq: z.number().int().nonnegative(),
   updatedAt: TimestampSchema,
   rates: z.array(RateSchema)
-})
+}).meta({ id: 'Snapshot' })
 export type Snapshot = z.infer<typeof SnapshotSchema>
 
 /** The reconciled rate of one value date, kept as daily history. */
@@ -64,7 +64,7 @@ export const FixingSchema = z.object({
   price: z.number().positive(),
   inverse: z.number().positive(),
   basis: BasisSchema
-})
+}).meta({ id: 'Fixing' })
 export type Fixing = z.infer<typeof FixingSchema>
 
 /** What a source adapter yields: BASE units per 1 USD on a value date taken from the payload. */

@@ -3,7 +3,9 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
+import { bodiless, documented, pushRefusals, refusal } from '../domain/responses.js'
 import { createFanout } from './fanout.js'
 import { createConnectionCounter, originAllowed, shutdownHint } from './limits.js'
 import type { HubLimits, Refusal } from './limits.js'
@@ -84,7 +86,17 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   fastify.route({
     method: 'GET',
     url: '/ws',
-    schema: { querystring: StreamQuerySchema, hide: true },
+    schema: {
+      operationId: 'openWebSocket',
+      tags: ['push'],
+      summary: 'WebSocket: a snapshot on connect, then updates and heartbeats (messages in /asyncapi.json)',
+      querystring: StreamQuerySchema,
+      response: {
+        101: bodiless('Switching Protocols: JSON text frames follow, the first a snapshot (or an update after `since`)'),
+        ...pushRefusals,
+        426: refusal('Not a WebSocket upgrade; use /v1/stream for Server-Sent Events (RATES_BAD_REQUEST)', { Upgrade: { type: 'string', description: 'websocket' } })
+      }
+    },
     preHandler: guard((request) => request.ws && request.method === 'GET'),
     handler: async (_request, reply) => {
       return await reply.code(426).header('upgrade', 'websocket').send({ error: 'RATES_BAD_REQUEST', message: 'expected a WebSocket upgrade; use /v1/stream for Server-Sent Events' })
@@ -100,10 +112,19 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   })
 
   fastify.get('/stream', {
-    schema: { querystring: StreamQuerySchema, summary: 'Server-Sent Events: the WebSocket messages, `id:` = seq; Last-Event-ID resumes' },
+    schema: {
+      operationId: 'openEventStream',
+      tags: ['push'],
+      summary: 'Server-Sent Events: the WebSocket messages, `id:` = seq; Last-Event-ID resumes',
+      querystring: StreamQuerySchema,
+      response: {
+        200: documented('`event:` snapshot, update or heartbeat; `data:` the JSON message (see /asyncapi.json)', z.string(), { mediaType: 'text/event-stream' }),
+        ...pushRefusals
+      }
+    },
     preHandler: guard((request) => request.method === 'GET')
   }, async (request, reply) => {
-    if (request.method === 'HEAD') return await reply.headers(SSE_HEADERS).send()
+    if (request.method === 'HEAD') return await reply.headers(SSE_HEADERS).send('')
     const since = resumeFrom(request.headers['last-event-id'], request.query.since)
     const peer = openSsePeer(reply, filterOf(request.query.symbols), since, {
       fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse'), sent: sent('sse')

@@ -14,7 +14,7 @@ export interface AccessLogOptions {
 /**
  * One access line per request, at a level that says whether it needs reading: a 5xx at error, a slow
  * request at warn, everything else (probes, scrapes, cache hits) at debug, so an idle, probed service
- * stays quiet at info. Used with `disableRequestLogging`. A 503 is the service saying "not yet" or
+ * stays quiet at info. Used with the LogController's `disableRequestLogging`. A 503 is the service saying "not yet" or
  * "draining": the state behind it is logged when it changes, not on every probe. Hijacked streams (SSE)
  * and upgraded WebSockets end without an onResponse, so their lifetime is never taken for slowness.
  */

@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { SourceHealth } from '../domain/health.js'
+import { z } from 'zod'
+import { documented } from '../domain/responses.js'
 
 export interface Metrics {
   registry: Registry
@@ -81,7 +83,14 @@ export default fp(async (fastify) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
-  fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  fastify.get('/metrics', {
+    schema: {
+      operationId: 'getMetrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics of this instance',
+      response: { 200: documented('The Prometheus text exposition format, version 0.0.4', z.string(), { mediaType: 'text/plain' }) }
+    }
+  }, async (_request, reply) => {
     reply.type(registry.contentType)
     return await registry.metrics()
   })

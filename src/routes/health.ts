@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { SourceHealth } from '../domain/health.js'
+import { documented } from '../domain/responses.js'
 import { HealthSchema, ReadySchema } from './schemas.js'
 
 export interface HealthRoutesOptions {
@@ -9,13 +10,22 @@ export interface HealthRoutesOptions {
 
 /** /healthz: the event loop answers. /readyz: a current snapshot exists and the engine is reachable. */
 const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify, { sources }) => {
-  fastify.get('/healthz', { schema: { summary: 'Liveness', response: { 200: HealthSchema } } }, async (_request, reply) => {
+  fastify.get('/healthz', {
+    schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'Liveness: the event loop answers', response: { 200: documented('Alive', HealthSchema) } }
+  }, async (_request, reply) => {
     reply.header('cache-control', 'no-store')
     return { status: 'ok' as const }
   })
 
   // anyone may ask: reasons are short words and codes; paths, addresses and error texts stay in the logs
-  fastify.get('/readyz', { schema: { summary: 'Readiness, with the reasons when not ready', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
+  fastify.get('/readyz', {
+    schema: {
+      operationId: 'getReadiness',
+      tags: ['operations'],
+      summary: 'Readiness, with the reasons when not ready',
+      response: { 200: documented('Ready to serve', ReadySchema), 503: documented('Not ready; `reasons` says why', ReadySchema) }
+    }
+  }, async (_request, reply) => {
     const snapshot = fastify.store.snapshot()
     const reasons: string[] = []
     if (snapshot === undefined) reasons.push('no snapshot yet')

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
-import { RateSchema, pairOf } from '../domain/rate.js'
+import { pairOf } from '../domain/rate.js'
 import type { Snapshot } from '../domain/rate.js'
-import { BaseParamsSchema, ErrorSchema, NotModifiedSchema, HistoryQuerySchema, HistorySchema, RatesResponseSchema, SymbolsQuerySchema } from './schemas.js'
+import { BaseParamsSchema, HistoryQuerySchema, SymbolsQuerySchema, restResponses as r } from './schemas.js'
 
 // CDNs may keep an answer for a minute and serve it stale while revalidating or when we are down
 const CACHE_CONTROL = 'public, max-age=30, s-maxage=60, stale-while-revalidate=300, stale-if-error=86400'
@@ -34,9 +34,11 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
 
   fastify.get('/rates', {
     schema: {
+      operationId: 'getRates',
+      tags: ['rates'],
       summary: 'The current snapshot of every rate, or of the given symbols',
       querystring: SymbolsQuerySchema,
-      response: { 200: RatesResponseSchema, 304: NotModifiedSchema, 400: ErrorSchema, 503: ErrorSchema }
+      response: { 200: r.snapshot, 304: r.notModified, 400: r.badRequest, 429: r.rateLimited, 503: r.notReady }
     }
   }, async (request, reply) => {
     const symbols = request.query.symbols
@@ -53,9 +55,11 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
 
   fastify.get('/rates/:base', {
     schema: {
+      operationId: 'getRate',
+      tags: ['rates'],
       summary: 'The current rate of one currency',
       params: BaseParamsSchema,
-      response: { 200: RateSchema, 304: NotModifiedSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
+      response: { 200: r.rate, 304: r.notModified, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited, 503: r.notReady }
     }
   }, async (request, reply) => {
     const { base } = request.params
@@ -71,10 +75,12 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
 
   fastify.get('/history/:base', {
     schema: {
+      operationId: 'getHistory',
+      tags: ['rates'],
       summary: 'Daily fixings of one currency, oldest first',
       params: BaseParamsSchema,
       querystring: HistoryQuerySchema,
-      response: { 200: HistorySchema, 400: ErrorSchema, 404: ErrorSchema }
+      response: { 200: r.history, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited }
     }
   }, async (request, reply) => {
     const { base } = request.params

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
+import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
+import { RETRY_AFTER, bodiless, documented, refusal } from '../domain/responses.js'
 
 /** dist/widget/ both from src/routes/ (tsx, tests) and from dist/routes/ (production). */
 export const WIDGET_DIR = new URL('../../dist/widget/', import.meta.url)
@@ -44,7 +46,18 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
     return reply.send(bundle.raw)
   }
 
-  fastify.get('/widget.js', { schema: { hide: true } }, async (request, reply) => send(request, reply, ALIAS_CACHE))
+  fastify.get('/widget.js', {
+    schema: {
+      operationId: 'getWidgetScript',
+      tags: ['widget'],
+      summary: 'The ticker widget, one script; its ETag names the immutable /widget.<hash>.js',
+      response: {
+        200: documented('The custom element <fx-ticker>, gzip when accepted', z.string(), { mediaType: 'text/javascript', headers: { ETag: { type: 'string', description: 'The bundle hash' } } }),
+        304: bodiless('The If-None-Match ETag is still current'),
+        503: refusal('The widget was not built (RATES_NOT_READY)', RETRY_AFTER)
+      }
+    }
+  }, async (request, reply) => send(request, reply, ALIAS_CACHE))
   if (bundle !== undefined) {
     fastify.get(`/${bundle.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE))
   }
@@ -52,7 +65,9 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
   // the page is the same bytes for every request: nothing in it comes from the Host or X-Forwarded-* headers,
   // so a shared cache cannot be made to serve another origin's script to everyone
   const page = demoPage()
-  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => {
+  fastify.get('/', {
+    schema: { operationId: 'getDemoPage', tags: ['widget'], summary: 'A demo page that embeds the widget', response: { 200: documented('The page', z.string(), { mediaType: 'text/html' }) } }
+  }, async (_request, reply) => {
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'public, max-age=300')
     return page
   })
