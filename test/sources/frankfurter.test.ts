@@ -1,10 +1,14 @@
 import t from 'tap'
-import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter } from '../../src/sources/frankfurter.js'
+import type { Quote } from '../../src/domain/rate.js'
+import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter as parseFrankfurterAt } from '../../src/sources/frankfurter.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseFrankfurter = (text: string): Quote[] => parseFrankfurterAt(text, { now: NOW })
 
 const DAY = 'frankfurter/rates-USD-2025-11-26.json'
 const text = fixtureText(DAY)
