@@ -39,13 +39,17 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
     throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${what}`, 502)
   }
   const quotes: Quote[] = []
+  let tooOld: string | undefined
   for (const raw of json) {
     const row = RowSchema.safeParse(raw)
     if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD') continue
     const date = validIso(row.data.date)
     if (date === undefined) continue
     if (isFutureValueDate(date, now, ID)) checkValueDate(ID, date, now)
-    if (valueDateProblem(date, now, zoneOfSource(ID)) !== undefined) continue // too old
+    if (valueDateProblem(date, now, zoneOfSource(ID)) !== undefined) {
+      tooOld = date
+      continue
+    }
     try {
       const d = parseDecimal(ID, `${row.data.quote} rate`, row.data.rate)
       if (!isEmittable(d.value, d.relErr)) continue
@@ -54,6 +58,8 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
       continue // one unusable rate must not sink the rest
     }
   }
+  // nothing but rows too old to use: the date is what is wrong, and the error says so
+  if (quotes.length === 0 && tooOld !== undefined) checkValueDate(ID, tooOld, now)
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no USD-based rates`, 502)
   return emit(ID, quotes, now)
 }
