@@ -49,13 +49,15 @@ const preferred = (a: Observation, b: Observation): number =>
   b.date.localeCompare(a.date) || Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) || a.inverse - b.inverse || a.relErr - b.relErr
 
 /**
- * The newest value date among sources the service knows that are not derived. Derived feeds blend the
- * same banks on their own schedule, so a date only they give is no evidence that a bank is behind.
+ * The newest value date among sources the service knows, derived feeds left out unless `withDerived`.
+ * Derived feeds blend the same banks on their own schedule, so a date only they give is no evidence
+ * that a bank is behind.
  */
-export function newestPrimaryDate (observations: readonly Observation[]): string | undefined {
+export function newestPrimaryDate (observations: readonly Observation[], withDerived = false): string | undefined {
   let newest: string | undefined
   for (const o of observations) {
-    if (isSourceId(o.source) && SOURCE_INFO[o.source].role !== 'derived' && (newest === undefined || o.date > newest)) newest = o.date
+    const counts = isSourceId(o.source) && (withDerived || SOURCE_INFO[o.source].role !== 'derived')
+    if (counts && (newest === undefined || o.date > newest)) newest = o.date
   }
   return newest
 }
@@ -105,8 +107,8 @@ export function select (base: string, observations: readonly Observation[], opts
   let home: Vote | undefined
   if (peg !== undefined) {
     // derived feeds date the peg only when no primary source gives any date at all
-    const date = newest ?? opts.newestAnyDate ?? latest.reduce<string | undefined>((max, o) => max === undefined || o.date > max ? o.date : max, undefined)
-    home = { id: 'peg', inverse: peg, date: date ?? civilDate(opts.now, opts.utcOffsetHours), role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
+    const date = newest ?? opts.newestAnyDate ?? newestPrimaryDate(latest, true) ?? civilDate(opts.now, opts.utcOffsetHours)
+    home = { id: 'peg', inverse: peg, date, role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
     votes.unshift(home)
   } else {
     home = votes.find((v) => v.id === HOME_SOURCE[base] && v.reason === undefined)

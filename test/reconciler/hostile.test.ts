@@ -45,6 +45,10 @@ t.test('derived feeds ahead of every primary source, but not in the future, do n
     t.equal(r?.sources.find((s) => s.id === HOME_SOURCE[base])?.used, true)
   }
   t.equal(result.rates.find((r) => r.base === 'TMT')?.date, '2025-11-26', 'the peg is dated by the primary sources')
+  const alone = run([obs('fawazahmed0', 'TMT', 3.5, { date: '2025-11-25' })], { now: friday, currencies: ['TMT'] })
+  t.equal(alone.rates[0]?.date, '2025-11-25', 'with no primary source at all, a derived feed may date the peg')
+  const elsewhere = run([obs('fawazahmed0', 'TMT', 3.5, { date: '2025-11-28' }), obs('nbk', 'KZT', 509.87)], { now: friday, currencies: ['TMT'] })
+  t.equal(elsewhere.rates[0]?.date, '2025-11-26', 'but a primary date of another currency comes first')
   // one market vote ahead is evidence, as it always was: that rule is unchanged
   const market = run([...list, obs('open-er-api', 'KZT', 510.07, { date: '2025-11-28' }), obs('cbu', 'KZT', 510.2, { date: '2025-11-28' })], { now: friday })
   t.match(market.rates.find((r) => r.base === 'KZT')?.sources.find((s) => s.id === 'nbk')?.reason, /^behind/)
