@@ -27,8 +27,8 @@ const MessageSchema = z.object({ message: z.string() })
 
 /**
  * Parses /v2/rates: an array of {date, base, quote, rate}. Each row carries its own value date (the
- * blend's providers publish on different days); rows not based on USD are skipped, and so are rows
- * too old to use (one provider of the blend may have stopped). A row dated in the future throws
+ * blend's providers publish on different days). Skipped: rows not based on USD, repeats of a currency,
+ * and rows too old to use (one provider of the blend may have stopped). A row dated in the future throws
  * RATES_SOURCE_DATE: an upstream whose clock is wrong is wrong about every row.
  */
 export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] {
@@ -42,7 +42,8 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
   let tooOld: string | undefined
   for (const raw of json) {
     const row = RowSchema.safeParse(raw)
-    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD') continue
+    // the first usable row of a currency wins, as in every other adapter
+    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD' || quotes.some((q) => q.base === row.data.quote)) continue
     const date = validIso(row.data.date)
     if (date === undefined) continue
     if (isFutureValueDate(date, now, ID)) checkValueDate(ID, date, now)

@@ -49,6 +49,11 @@ t.test('each row keeps its own value date', async (t) => {
   t.equal(got.get('KGS')?.date, '2025-11-26')
 })
 
+t.test('a repeated currency: the first usable row wins', async (t) => {
+  const got = byBase(parseFrankfurter(edit((rows) => [{ date: '2025-11-26', base: 'USD', quote: 'KZT', rate: 0 }, ...rows, { date: '2025-11-26', base: 'USD', quote: 'KZT', rate: 5098.7 }])))
+  t.equal(got.get('KZT')?.inverse, 509.87)
+})
+
 t.test('relErr follows the printed decimals', async (t) => {
   const got = byBase(base)
   const uzs = got.get('UZS')?.relErr ?? 0
