@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import type { Observation } from '../domain/rate.js'
 import { createPoller } from '../poller/poller.js'
 import type { Poller, PollOutcome } from '../poller/poller.js'
-import { mergeObservations, sameObservations } from '../poller/observations.js'
+import { mergeObservations, sameObservations, usableObservations } from '../poller/observations.js'
 import { reconcile, sameRates } from '../reconciler/reconcile.js'
 import type { Source } from '../sources/source.js'
 
@@ -44,7 +44,15 @@ export default fp<IngestOptions>(async (fastify, opts) => {
   })
   const store = fastify.store
   const log = fastify.log.child({ component: 'ingest' })
-  let observations: Observation[] = store.observations()
+  // what a store holds may predate today's rules (a future value date persisted by an older version):
+  // it is re-checked whenever it is taken over, and the cleaned set is what gets saved next
+  const stored = (): Observation[] => {
+    const all = store.observations()
+    const usable = usableObservations(all, now())
+    if (usable.length < all.length) log.warn({ dropped: all.length - usable.length }, 'stored observations dropped: future value date or implausible value')
+    return usable
+  }
+  let observations: Observation[] = stored()
   let chain: Promise<void> = Promise.resolve()
   let closed = false
 
@@ -78,7 +86,7 @@ export default fp<IngestOptions>(async (fastify, opts) => {
   const onQuotes = async (outcome: PollOutcome): Promise<void> => {
     fastify.metrics.pollsTotal.inc({ source: outcome.source, outcome: 'ok' })
     fastify.metrics.pollSeconds.observe({ source: outcome.source }, outcome.durationMs / 1000)
-    observations = mergeObservations(observations, outcome.source, outcome.quotes, outcome.fetchedAt, config.currencies)
+    observations = mergeObservations(observations, outcome.source, outcome.quotes, outcome.fetchedAt, config.currencies, now())
     await reconcileNow().catch(() => {})
   }
 
@@ -104,7 +112,7 @@ export default fp<IngestOptions>(async (fastify, opts) => {
     if (closed || poller === undefined) return
     if (leader) {
       // a new leader starts from what the previous one stored
-      observations = store.observations()
+      observations = stored()
       log.info({ sources: sources.map((s) => s.id) }, 'polling upstreams')
       poller.start()
     } else if (poller.running()) {

@@ -1,9 +1,10 @@
 import { startOfDay } from '../domain/dates.js'
+import { isPlausibleInverse, isUsableObservation, valueDateWindow } from '../domain/plausible.js'
 import type { Cadence, Change, Fixing, Observation, Rate, Snapshot, SourceVote } from '../domain/rate.js'
 import { PEGS } from '../domain/sources.js'
 import { orderRate } from './compare.js'
 import { isStale, nextExpectedAt, zoneOf } from './schedule.js'
-import { select } from './select.js'
+import { newestPrimaryDate, select } from './select.js'
 import type { Decision } from './select.js'
 
 export { changedRates, sameRates } from './compare.js'
@@ -34,7 +35,7 @@ export interface ReconcileResult {
 export function reconcile (input: ReconcileInput): ReconcileResult {
   const rates: Rate[] = []
   const fixings: Record<string, Fixing> = {}
-  const newestAnyDate = input.observations.reduce<string | undefined>((max, o) => max === undefined || o.date > max ? o.date : max, undefined)
+  const newestAnyDate = newestPrimaryDate(input.observations.filter((o) => isUsableObservation(o, input.now)))
   for (const base of input.currencies) {
     const pair = `${base}/${input.quote}`
     const tz = zoneOf(base)
@@ -44,10 +45,12 @@ export function reconcile (input: ReconcileInput): ReconcileResult {
       utcOffsetHours: tz,
       ...(newestAnyDate !== undefined && { newestAnyDate })
     })
-    const kept = input.previous?.rates.find((r) => r.pair === pair)
+    const kept = keepable(input.previous?.rates.find((r) => r.pair === pair))
     // with no decision, or one for an older value date than already published (a lagging source must
-    // not roll a rate back), the last good value ages in place: only its staleness follows the clock
-    if (decision === undefined || (kept !== undefined && decision.date < kept.date && !barePeg(kept))) {
+    // not roll a rate back), the last good value ages in place: only its staleness follows the clock.
+    // A published date in the future was never right, so it holds nothing back.
+    if (decision === undefined || !isPlausibleInverse(decision.inverse) ||
+      (kept !== undefined && decision.date < kept.date && !barePeg(kept) && !isFuture(kept.date, input.now, tz))) {
       if (kept !== undefined) rates.push(orderRate({ ...kept, stale: isStale(kept.date, kept.cadence, tz, input.now, input.staleAfterMs) }))
       continue
     }
@@ -101,12 +104,23 @@ function observedAt (d: Decision, tz: number): string {
 function changeOf (price: number, date: string, history: readonly Fixing[]): Change {
   let prev: Fixing | undefined
   for (const f of history) {
-    if (f.date < date && Number.isFinite(f.price) && f.price > 0 && (prev === undefined || f.date > prev.date)) prev = f
+    if (f.date < date && isPlausibleInverse(f.price) && (prev === undefined || f.date > prev.date)) prev = f
   }
   if (prev === undefined) return null
   const abs = price - prev.price
   const pct = abs / prev.price * 100
+  /* c8 ignore next */ if (!Number.isFinite(pct)) return null // unreachable with both prices within the plausible bounds
   return { pct: pct === 0 ? 0 : pct, abs: abs === 0 ? 0 : abs, prevPrice: prev.price, prevDate: prev.date }
+}
+
+/** A published rate that may stand in again: not one with numbers no rate can have (an older version's state). */
+function keepable (rate: Rate | undefined): Rate | undefined {
+  return rate !== undefined && isPlausibleInverse(rate.inverse) && isPlausibleInverse(rate.price) ? rate : undefined
+}
+
+/** After tomorrow in the currency's zone: a date no fixing can have yet. */
+function isFuture (date: string, now: Date, tz: number): boolean {
+  return date > valueDateWindow(now, tz).latest
 }
 
 /** A peg published before any source confirmed it: its date was a guess, so confirmed data may replace it. */

@@ -1,4 +1,5 @@
-import { civilDate, validIso, weekdaysBetween } from '../domain/dates.js'
+import { civilDate, weekdaysBetween } from '../domain/dates.js'
+import { isUsableObservation } from '../domain/plausible.js'
 import type { Basis, Observation } from '../domain/rate.js'
 import { HOME_SOURCE, PEGS, SOURCE_IDS, SOURCE_INFO, isSourceId } from '../domain/sources.js'
 import type { SourceRole } from '../domain/sources.js'
@@ -34,7 +35,7 @@ export interface SelectOptions {
   outlierPct: number
   now: Date
   utcOffsetHours: number
-  /** The newest value date any source gives for any currency: a bare peg's date, so it does not outrun the feeds. */
+  /** The newest value date any primary source gives for any currency: a bare peg's date, so it does not outrun the feeds. */
   newestAnyDate?: string
 }
 
@@ -47,11 +48,25 @@ const order = (id: string): number => {
 const preferred = (a: Observation, b: Observation): number =>
   b.date.localeCompare(a.date) || Date.parse(b.fetchedAt) - Date.parse(a.fetchedAt) || a.inverse - b.inverse || a.relErr - b.relErr
 
-/** One observation per source, the newest value date; garbage (non-positive value, bad date) is dropped. */
-function newestPerSource (observations: readonly Observation[]): Observation[] {
+/**
+ * The newest value date among sources the service knows, derived feeds left out unless `withDerived`.
+ * Derived feeds blend the same banks on their own schedule, so a date only they give is no evidence
+ * that a bank is behind.
+ */
+export function newestPrimaryDate (observations: readonly Observation[], withDerived = false): string | undefined {
+  let newest: string | undefined
+  for (const o of observations) {
+    const counts = isSourceId(o.source) && (withDerived || SOURCE_INFO[o.source].role !== 'derived')
+    if (counts && (newest === undefined || o.date > newest)) newest = o.date
+  }
+  return newest
+}
+
+/** One observation per source, the newest value date; garbage (implausible value, bad or future date) is dropped. */
+function newestPerSource (observations: readonly Observation[], now: Date): Observation[] {
   const bySource = new Map<string, Observation>()
   for (const o of observations) {
-    if (!(Number.isFinite(o.inverse) && o.inverse > 0) || validIso(o.date) !== o.date) continue
+    if (!isUsableObservation(o, now)) continue
     const held = bySource.get(o.source)
     if (held === undefined || preferred(o, held) < 0) bySource.set(o.source, o)
   }
@@ -85,13 +100,15 @@ function prejudge (latest: readonly Observation[], tolerancePct: number): Vote[]
 export function select (base: string, observations: readonly Observation[], opts: SelectOptions): Decision | undefined {
   const peg = PEGS[base]
   const tolerance = peg === undefined ? opts.outlierPct : PEG_TOLERANCE_PCT
-  const latest = newestPerSource(observations)
+  const latest = newestPerSource(observations, opts.now)
   const votes = prejudge(latest, tolerance)
-  const newest = latest.reduce<string | undefined>((max, o) => max === undefined || o.date > max ? o.date : max, undefined)
+  const newest = newestPrimaryDate(latest)
 
   let home: Vote | undefined
   if (peg !== undefined) {
-    home = { id: 'peg', inverse: peg, date: newest ?? opts.newestAnyDate ?? civilDate(opts.now, opts.utcOffsetHours), role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
+    // derived feeds date the peg only when no primary source gives any date at all
+    const date = newest ?? opts.newestAnyDate ?? newestPrimaryDate(latest, true) ?? civilDate(opts.now, opts.utcOffsetHours)
+    home = { id: 'peg', inverse: peg, date, role: 'peg', cadence: 'daily', fetchedAt: undefined, used: false }
     votes.unshift(home)
   } else {
     home = votes.find((v) => v.id === HOME_SOURCE[base] && v.reason === undefined)

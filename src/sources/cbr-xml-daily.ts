@@ -2,7 +2,9 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { createUrlSource } from './http.js'
+import { checkValueDate, emit, isEmittable } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import type { Decimal } from './number.js'
@@ -38,31 +40,36 @@ const LatestSchema = z.object({
   rates: z.record(z.string(), z.unknown())
 })
 
-/** Parses daily_json.js: RUB per Nominal (Value), crossed through USD; the value date is Date's calendar date. */
-export function parseCbrXmlDaily (text: string): Quote[] {
+/**
+ * Parses daily_json.js: RUB per Nominal (Value), crossed through USD; the value date is Date's calendar
+ * date. Every parser here throws RATES_SOURCE_DATE for a date out of the value-date window.
+ */
+export function parseCbrXmlDaily (text: string, { now }: ParseOptions): Quote[] {
   const doc = readDaily(text)
-  return crossDaily(doc.Valute, 'Value', dateOf('Date', doc.Date))
+  return crossDaily(doc.Valute, 'Value', dateOf('Date', doc.Date, now), now)
 }
 
 /** The previous fixing carried in the same payload (Previous fields, dated PreviousDate). */
-export function parseCbrXmlDailyPrevious (text: string): Quote[] {
+export function parseCbrXmlDailyPrevious (text: string, { now }: ParseOptions): Quote[] {
   const doc = readDaily(text)
   if (doc.PreviousDate === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no PreviousDate`, 502)
-  return crossDaily(doc.Valute, 'Previous', dateOf('PreviousDate', doc.PreviousDate))
+  return crossDaily(doc.Valute, 'Previous', dateOf('PreviousDate', doc.PreviousDate, now), now)
 }
 
 /** Parses latest.js: units per 1 RUB (Nominal/Value, 9 significant digits), so X per USD = rates[X] / rates[USD]. */
-export function parseCbrXmlDailyLatest (text: string): Quote[] {
+export function parseCbrXmlDailyLatest (text: string, { now }: ParseOptions): Quote[] {
   const doc = LatestSchema.safeParse(parseJson(ID, text))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected {date, base, rates} in latest.js`, 502)
   if (doc.data.base !== 'RUB') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected base RUB, got ${JSON.stringify(doc.data.base)}`, 502)
   const date = validIso(doc.data.date)
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(doc.data.date)} is not YYYY-MM-DD`, 502)
+  checkValueDate(ID, date, now)
   const entries = Object.entries(doc.data.rates)
   if (entries.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
   const usdRaw = doc.data.rates.USD
   if (usdRaw === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate to cross through`, 502)
   const usd = parseDecimal(ID, 'USD rate', usdRaw)
+  if (!isEmittable(1 / usd.value, usd.relErr)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD rate ${JSON.stringify(usdRaw)} is out of any plausible range`, 502)
   const quotes: Quote[] = [{ base: 'RUB', inverse: 1 / usd.value, date, relErr: usd.relErr, cadence: 'daily' }]
   for (const [code, raw] of entries) {
     if (code === 'USD' || code === 'RUB' || !CODE.test(code)) continue
@@ -70,7 +77,7 @@ export function parseCbrXmlDailyLatest (text: string): Quote[] {
     if (x === undefined) continue
     quotes.push({ base: code, inverse: x.value / usd.value, date, relErr: x.relErr + usd.relErr, cadence: 'daily' })
   }
-  return quotes
+  return emit(ID, quotes, now)
 }
 
 function readDaily (text: string): z.infer<typeof DailySchema> {
@@ -80,14 +87,14 @@ function readDaily (text: string): z.infer<typeof DailySchema> {
 }
 
 /** "2025-11-26T11:30:00+03:00" is a Moscow time stamp: its calendar date is the value date. */
-function dateOf (field: string, stamp: string): string {
+function dateOf (field: string, stamp: string, now: Date): string {
   const date = /^\d{4}-\d{2}-\d{2}(?=T|$)/.exec(stamp.trim())
   const iso = date === null ? undefined : validIso(date[0])
   if (iso === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${field} ${JSON.stringify(stamp)} is not an ISO date`, 502)
-  return iso
+  return checkValueDate(ID, iso, now)
 }
 
-function crossDaily (valutes: Record<string, unknown>, field: 'Value' | 'Previous', date: string): Quote[] {
+function crossDaily (valutes: Record<string, unknown>, field: 'Value' | 'Previous', date: string, now: Date): Quote[] {
   const rows: PivotRow[] = []
   for (const [key, raw] of Object.entries(valutes)) {
     const row = ValuteSchema.safeParse(raw)
@@ -98,7 +105,7 @@ function crossDaily (valutes: Record<string, unknown>, field: 'Value' | 'Previou
   if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
   const usd = usdPivot(ID, rows, VALUE_DECIMALS)
   const opts = { pivot: 'RUB', date, cadence: 'daily', decimals: VALUE_DECIMALS } as const
-  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+  return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
 /** JSON numbers as printed; anything else becomes text that fails number parsing. */
@@ -116,5 +123,5 @@ function tryDecimal (field: string, raw: unknown): Decimal | undefined {
 
 /** cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. */
 export function createCbrXmlDailySource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
+  return createFixedUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
 }

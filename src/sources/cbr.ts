@@ -2,7 +2,9 @@ import { z } from 'zod'
 import { fromDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { createUrlSource } from './http.js'
+import { checkValueDate, emit } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { createFixedUrlSource } from './fixed-url.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
@@ -33,8 +35,9 @@ const ValuteSchema = z.object({
 /**
  * Parses XML_daily.asp (already decoded from windows-1251): RUB per Nominal units of each currency,
  * crossed through the USD row into units per USD. RUB itself is emitted as the USD row's value.
+ * A date out of the value-date window (tomorrow's set is normal) throws RATES_SOURCE_DATE.
  */
-export function parseCbr (text: string): Quote[] {
+export function parseCbr (text: string, { now }: ParseOptions): Quote[] {
   if (looksLikeHtml(text)) {
     const what = /ddos-guard/i.test(text) ? 'the DDoS-Guard browser check' : 'an HTML page'
     throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected XML, got ${what}`, 502)
@@ -46,6 +49,7 @@ export function parseCbr (text: string): Quote[] {
   if (typeof root === 'string') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: upstream said ${JSON.stringify(root)}`, 502)
   const date = fromDmy(root['@_Date'])
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ValCurs Date ${JSON.stringify(root['@_Date'])} is not DD.MM.YYYY`, 502)
+  checkValueDate(ID, date, now)
 
   const rows: PivotRow[] = []
   for (const raw of root.Valute ?? []) {
@@ -60,10 +64,10 @@ export function parseCbr (text: string): Quote[] {
   if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <Valute> rates for ${date}`, 502)
   const usd = usdPivot(ID, rows)
   const opts = { pivot: 'RUB', date, cadence: 'daily' } as const
-  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+  return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
 /** Bank of Russia XML_daily.asp: all five currencies via RUB, one request. */
 export function createCbrSource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
+  return createFixedUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
 }

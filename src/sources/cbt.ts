@@ -6,7 +6,8 @@ import { SOURCE_INFO } from '../domain/sources.js'
 import { fetchText } from './http.js'
 import { parseDecimal, parseNominal } from './number.js'
 import type { Decimal } from './number.js'
-import { rejectLaterDate } from './pivot.js'
+import { checkValueDate, emit, isEmittable, rejectLaterDate } from './checks.js'
+import type { ParseOptions } from './checks.js'
 import { joinUrl } from './source.js'
 import type { FetchContext, Source, SourceOptions } from './source.js'
 import { createXmlParser, parseXml, xmlElement } from './xml.js'
@@ -69,9 +70,10 @@ function unitsPerUsd (row: Rate, usdTmt: number): Decimal {
 /**
  * Parses a CBT daily file: `<date>` (DD.MM.YYYY, or YYYY-MM-DD in 2020–2023 files); TMT from the USD
  * row's `rate_tmt` (the 3.50 peg); every other currency directly from `rate_usd`, which carries more
- * digits than the `rate_tmt` cross. A payload dated after `asked` throws RATES_SOURCE_DATE.
+ * digits than the `rate_tmt` cross. A payload dated after `asked`, or out of the value-date window,
+ * throws RATES_SOURCE_DATE; a value out of any plausible range is skipped (TMT's own fails the payload).
  */
-export function parseCbt (text: string, asked?: string): Quote[] {
+export function parseCbt (text: string, { now, asked }: ParseOptions): Quote[] {
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <cbt_currency_rate> with a <date>`, 502)
   const root = doc.data.cbt_currency_rate
@@ -84,9 +86,11 @@ export function parseCbt (text: string, asked?: string): Quote[] {
   }
   if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <rate> entries for ${date}`, 502)
   rejectLaterDate(ID, date, asked)
+  checkValueDate(ID, date, now)
   const usdRow = rows.find((r) => r['@_code'] === 'USD')
   if (usdRow === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate`, 502)
   const tmt = tmtPerUnit(usdRow)
+  if (!isEmittable(tmt.value, tmt.relErr)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD rate_tmt ${JSON.stringify(usdRow.rate_tmt)} is out of any plausible range`, 502)
   const quotes: Quote[] = [{ base: 'TMT', inverse: tmt.value, date, relErr: tmt.relErr, cadence: 'daily' }]
   const seen = new Set(['USD', 'TMT'])
   for (const row of rows) {
@@ -97,10 +101,11 @@ export function parseCbt (text: string, asked?: string): Quote[] {
     } catch {
       continue // one unusable row of a currency must not sink the rest
     }
+    if (!isEmittable(d.value, d.relErr)) continue
     seen.add(row['@_code'])
     quotes.push({ base: row['@_code'], inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
   }
-  return quotes
+  return emit(ID, quotes, now)
 }
 
 function fileUrl (origin: string, iso: string): string {
@@ -108,7 +113,7 @@ function fileUrl (origin: string, iso: string): string {
 }
 
 async function fetchDay (origin: string, iso: string, ctx: FetchContext): Promise<Quote[]> {
-  return parseCbt((await fetchText(ID, fileUrl(origin, iso), ctx)).text, iso)
+  return parseCbt((await fetchText(ID, fileUrl(origin, iso), ctx)).text, { now: ctx.now, asked: iso })
 }
 
 /**

@@ -5,7 +5,9 @@ import type { Quote } from '../domain/rate.js'
 import { SOURCE_INFO } from '../domain/sources.js'
 import { fetchText } from './http.js'
 import { parseJson } from './json.js'
-import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
+import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
@@ -31,9 +33,10 @@ interface Entry extends PivotRow {
 /**
  * Parses the CBU JSON array (string fields; `Rate` UZS per `Nominal` units, `Date` DD.MM.YYYY per
  * entry). The value date is the USD entry's; entries with another date are skipped. `[]` is
- * RATES_SOURCE_EMPTY; a payload dated after `asked` throws RATES_SOURCE_DATE.
+ * RATES_SOURCE_EMPTY; a payload dated after `asked`, or out of the value-date window, throws
+ * RATES_SOURCE_DATE.
  */
-export function parseCbu (text: string, asked?: string): Quote[] {
+export function parseCbu (text: string, { now, asked }: ParseOptions): Quote[] {
   const body = parseJson(ID, text)
   if (!Array.isArray(body)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected a JSON array of rates`, 502)
   if (body.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: empty array, no rates`, 502)
@@ -47,10 +50,11 @@ export function parseCbu (text: string, asked?: string): Quote[] {
   const date = usdEntry.date
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD Date is not DD.MM.YYYY`, 502)
   rejectLaterDate(ID, date, asked)
+  checkValueDate(ID, date, now)
   const rows = entries.filter((e) => e.date === date)
   const usd = usdPivot(ID, rows, DECIMALS)
   const opts = { pivot: 'UZS', date, cadence: 'daily', decimals: DECIMALS } as const
-  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+  return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
 /**
@@ -64,7 +68,7 @@ export function createCbuSource (opts: SourceOptions = {}): Source {
     id: ID,
     async fetchQuotes (ctx) {
       const asked = civilDate(ctx.now, SOURCE_INFO.cbu.utcOffsetHours)
-      return parseCbu((await fetchText(ID, joinUrl(origin, `${CBU_PATH}${asked}/`), ctx)).text, asked)
+      return parseCbu((await fetchText(ID, joinUrl(origin, `${CBU_PATH}${asked}/`), ctx)).text, { now: ctx.now, asked })
     }
   }
 }

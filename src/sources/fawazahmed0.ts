@@ -2,7 +2,9 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { createUrlSource } from './http.js'
+import { checkValueDate, emit, isEmittable } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -20,13 +22,15 @@ const UsdSchema = z.object({
 
 /**
  * Parses currencies/usd.json (tab-pretty or minified): lower-case keys, crypto tokens mixed in. Only
- * keys of exactly three letters are currency codes; `date` is the value date.
+ * keys of exactly three letters are currency codes; `date` is the value date, refused with
+ * RATES_SOURCE_DATE out of the value-date window.
  */
-export function parseFawazahmed0 (text: string): Quote[] {
+export function parseFawazahmed0 (text: string, { now }: ParseOptions): Quote[] {
   const doc = UsdSchema.safeParse(parseJson(ID, text))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected {date, usd: {...}}`, 502)
   const date = validIso(doc.data.date)
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(doc.data.date)} is not YYYY-MM-DD`, 502)
+  checkValueDate(ID, date, now)
   const quotes: Quote[] = []
   const seen = new Set<string>()
   for (const [key, raw] of Object.entries(doc.data.usd)) {
@@ -35,6 +39,7 @@ export function parseFawazahmed0 (text: string): Quote[] {
     if (code === 'USD' || seen.has(code)) continue
     try {
       const d = parseDecimal(ID, `${key} rate`, raw)
+      if (!isEmittable(d.value, d.relErr)) continue
       quotes.push({ base: code, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
       seen.add(code)
     } catch {
@@ -42,10 +47,10 @@ export function parseFawazahmed0 (text: string): Quote[] {
     }
   }
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
-  return quotes
+  return emit(ID, quotes, now)
 }
 
 /** fawazahmed0 currency-api on jsDelivr: opaque upstreams, a last-resort fill-in. */
 export function createFawazahmed0Source (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH), parseFawazahmed0)
+  return createFixedUrlSource(ID, joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH), parseFawazahmed0)
 }

@@ -2,7 +2,10 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { createUrlSource } from './http.js'
+import { isFutureValueDate, valueDateProblem, zoneOfSource } from '../domain/plausible.js'
+import { checkValueDate, emit, isEmittable } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -24,9 +27,11 @@ const MessageSchema = z.object({ message: z.string() })
 
 /**
  * Parses /v2/rates: an array of {date, base, quote, rate}. Each row carries its own value date (the
- * blend's providers publish on different days); rows not based on USD are skipped.
+ * blend's providers publish on different days). Skipped: rows not based on USD, repeats of a currency,
+ * and rows too old to use (one provider of the blend may have stopped). A row dated in the future throws
+ * RATES_SOURCE_DATE: an upstream whose clock is wrong is wrong about every row.
  */
-export function parseFrankfurter (text: string): Quote[] {
+export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] {
   const json = parseJson(ID, text)
   if (!Array.isArray(json)) {
     const message = MessageSchema.safeParse(json)
@@ -34,23 +39,33 @@ export function parseFrankfurter (text: string): Quote[] {
     throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${what}`, 502)
   }
   const quotes: Quote[] = []
+  let tooOld: string | undefined
   for (const raw of json) {
     const row = RowSchema.safeParse(raw)
-    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD') continue
+    // the first usable row of a currency wins, as in every other adapter
+    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD' || quotes.some((q) => q.base === row.data.quote)) continue
     const date = validIso(row.data.date)
     if (date === undefined) continue
+    if (isFutureValueDate(date, now, ID)) checkValueDate(ID, date, now)
+    if (valueDateProblem(date, now, zoneOfSource(ID)) !== undefined) {
+      tooOld = date
+      continue
+    }
     try {
       const d = parseDecimal(ID, `${row.data.quote} rate`, row.data.rate)
+      if (!isEmittable(d.value, d.relErr)) continue
       quotes.push({ base: row.data.quote, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
     } catch {
       continue // one unusable rate must not sink the rest
     }
   }
+  // nothing but rows too old to use: the date is what is wrong, and the error says so
+  if (quotes.length === 0 && tooOld !== undefined) checkValueDate(ID, tooOld, now)
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no USD-based rates`, 502)
-  return quotes
+  return emit(ID, quotes, now)
 }
 
 /** Frankfurter v2: a blend of the same central banks, used only to fill in. */
 export function createFrankfurterSource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
+  return createFixedUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
 }

@@ -5,7 +5,9 @@ import type { Quote } from '../domain/rate.js'
 import { SOURCE_INFO } from '../domain/sources.js'
 import { fetchText } from './http.js'
 import { parseJson } from './json.js'
-import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
+import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
@@ -87,10 +89,10 @@ function readDocument (text: string): { items: Item[], rootDate: string | undefi
  * Parses get_rates.cfm (`<rates>` with one `<date>`) or the RSS rates_all.xml (`rss/channel/item`
  * with a `pubDate` per item): KZT per `quant` units, crossed through USD. The value date is the USD
  * item's pubDate, else the document's `<date>`; items dated otherwise are skipped. A payload dated
- * after `asked` throws RATES_SOURCE_DATE. An `<error>` envelope is a PARSE error (the request was
+ * after `asked`, or out of the value-date window, throws RATES_SOURCE_DATE. An `<error>` envelope is a PARSE error (the request was
  * wrong); a well-formed document without items, or with only an `<info>` notice, is EMPTY.
  */
-export function parseNbk (text: string, asked?: string): Quote[] {
+export function parseNbk (text: string, { now, asked }: ParseOptions): Quote[] {
   const { items, rootDate } = readDocument(text)
   if (items.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <item> rates`, 502)
   const usdItem = items.find((i) => i.code === 'USD')
@@ -98,10 +100,11 @@ export function parseNbk (text: string, asked?: string): Quote[] {
   const date = usdItem.pubDate === undefined ? rootDate : nbkDate(usdItem.pubDate)
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no valid value date for USD`, 502)
   rejectLaterDate(ID, date, asked)
+  checkValueDate(ID, date, now)
   const rows = items.filter((i) => i.pubDate === undefined || nbkDate(i.pubDate) === date)
   const usd = usdPivot(ID, rows, DECIMALS)
   const opts = { pivot: 'KZT', date, cadence: 'daily', decimals: DECIMALS } as const
-  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+  return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
 /** NBK get_rates.cfm for today's Almaty date (the RSS feed cannot be asked for a date). */
@@ -112,7 +115,7 @@ export function createNbkSource (opts: SourceOptions = {}): Source {
     async fetchQuotes (ctx) {
       const asked = civilDate(ctx.now, SOURCE_INFO.nbk.utcOffsetHours)
       const url = joinUrl(origin, `${NBK_PATH}?fdate=${toDmy(asked)}`)
-      return parseNbk((await fetchText(ID, url, ctx)).text, asked)
+      return parseNbk((await fetchText(ID, url, ctx)).text, { now: ctx.now, asked })
     }
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { fromDmy } from '../domain/dates.js'
 import { RatesError, isRatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
+import { checkValueDate, emit } from './checks.js'
 import { fetchText } from './http.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
@@ -26,17 +27,24 @@ const RowSchema = z.object({
   Value: z.string().default('')
 })
 
+export interface NbkrParseOptions {
+  now: Date
+  /** weekly.xml, when it was fetched. */
+  weekly?: string
+}
+
 interface Table {
   date: string
   rows: PivotRow[]
 }
 
-function parseTable (text: string, file: string): Table {
+function parseTable (text: string, file: string, now: Date): Table {
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${file}: expected <CurrencyRates Date="DD.MM.YYYY">`, 502)
   const root = doc.data.CurrencyRates
   const date = fromDmy(root['@_Date'])
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${file}: Date ${JSON.stringify(root['@_Date'])} is not DD.MM.YYYY`, 502)
+  checkValueDate(ID, date, now)
   const rows: PivotRow[] = []
   for (const raw of root.Currency ?? []) {
     const row = RowSchema.safeParse(raw)
@@ -49,20 +57,21 @@ function parseTable (text: string, file: string): Table {
  * Parses daily.xml (USD, EUR, CNY, KZT, RUB: KGS per Nominal units, decimal comma) and, when given,
  * weekly.xml (TJS, UZS, TMT and ~40 more, weekly cadence, dated by its own root Date). KGS is the
  * USD value; the weekly entries are crossed with the USD value of daily.xml, which weekly.xml lacks.
- * Currencies in both files are taken from daily.xml.
+ * Currencies in both files are taken from daily.xml. Either file dated out of the value-date window
+ * throws RATES_SOURCE_DATE.
  */
-export function parseNbkr (daily: string, weekly?: string): Quote[] {
-  const d = parseTable(daily, 'daily.xml')
+export function parseNbkr (daily: string, { now, weekly }: NbkrParseOptions): Quote[] {
+  const d = parseTable(daily, 'daily.xml', now)
   if (d.rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: daily.xml of ${d.date} has no <Currency> rates`, 502)
   const usd = usdPivot(ID, d.rows)
   const dailyOpts = { pivot: 'KGS', date: d.date, cadence: 'daily' } as const
   const quotes = [pivotQuote(usd, dailyOpts), ...crossRows(ID, usd, d.rows, dailyOpts)]
-  if (weekly === undefined) return quotes
-  const w = parseTable(weekly, 'weekly.xml')
+  if (weekly === undefined) return emit(ID, quotes, now)
+  const w = parseTable(weekly, 'weekly.xml', now)
   if (w.rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: weekly.xml of ${w.date} has no <Currency> rates`, 502)
   const fromDaily = new Set(quotes.map((q) => q.base))
   const weeklyRows = w.rows.filter((r) => !fromDaily.has(r.code))
-  return [...quotes, ...crossRows(ID, usd, weeklyRows, { pivot: 'KGS', date: w.date, cadence: 'weekly' })]
+  return emit(ID, [...quotes, ...crossRows(ID, usd, weeklyRows, { pivot: 'KGS', date: w.date, cadence: 'weekly' })], now)
 }
 
 /**
@@ -79,10 +88,10 @@ export function createNbkrSource (opts: SourceOptions = {}): Source {
     id: ID,
     async fetchQuotes (ctx) {
       const daily = (await fetchText(ID, dailyUrl, ctx)).text
-      const dailyQuotes = parseNbkr(daily)
+      const dailyQuotes = parseNbkr(daily, { now: ctx.now })
       try {
         const weekly = (await fetchText(ID, weeklyUrl, ctx)).text
-        return parseNbkr(daily, weekly)
+        return parseNbkr(daily, { now: ctx.now, weekly })
       } catch (err) {
         if (isRatesError(err)) return dailyQuotes
         throw err // a programming error, not an upstream failure

@@ -4,7 +4,9 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { SOURCE_INFO } from '../domain/sources.js'
 import { fetchText } from './http.js'
-import { crossRows, pivotQuote, rejectLaterDate, usdPivot } from './pivot.js'
+import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
@@ -31,9 +33,9 @@ const ValuteSchema = z.object({
  * Parses export_xml.php: `ValCurs/@Date` (YYYY-MM-DD; DD.MM.YYYY accepted too) and TJS per Nominal
  * units of each `Valute`, crossed through USD. NBT answers a date out of its range with its latest
  * snapshot, so the value date is always the payload's: earlier than `asked` is a carry-forward,
- * later throws RATES_SOURCE_DATE.
+ * later (or out of the value-date window) throws RATES_SOURCE_DATE.
  */
-export function parseNbt (text: string, asked?: string): Quote[] {
+export function parseNbt (text: string, { now, asked }: ParseOptions): Quote[] {
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <ValCurs Date="YYYY-MM-DD">`, 502)
   const root = doc.data.ValCurs
@@ -46,9 +48,10 @@ export function parseNbt (text: string, asked?: string): Quote[] {
   }
   if (rows.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <Valute> rates for ${date}`, 502)
   rejectLaterDate(ID, date, asked)
+  checkValueDate(ID, date, now)
   const usd = usdPivot(ID, rows)
   const opts = { pivot: 'TJS', date, cadence: 'daily' } as const
-  return [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)]
+  return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
 /** NBT export_xml.php (English variant, UTF-8) for today's Dushanbe date. */
@@ -59,7 +62,7 @@ export function createNbtSource (opts: SourceOptions = {}): Source {
     async fetchQuotes (ctx) {
       const asked = civilDate(ctx.now, SOURCE_INFO.nbt.utcOffsetHours)
       const url = joinUrl(origin, `${NBT_PATH}?date=${asked}&export=xmlout`)
-      return parseNbt((await fetchText(ID, url, ctx)).text, asked)
+      return parseNbt((await fetchText(ID, url, ctx)).text, { now: ctx.now, asked })
     }
   }
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod'
-import { civilDate } from '../domain/dates.js'
+import { civilDateAt } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { createUrlSource } from './http.js'
+import { checkValueDate, emit, isEmittable } from './checks.js'
+import type { ParseOptions } from './checks.js'
+import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
@@ -24,9 +26,10 @@ const LatestSchema = z.object({
 /**
  * Parses /v6/latest/USD: direct units per USD, dated by the UTC day of `time_last_update_unix`.
  * A `result: "error"` envelope is a refusal (unsupported-code, quota-reached...), not an empty fixing:
- * it throws RATES_SOURCE_PARSE naming the error-type, like any other unusable payload.
+ * it throws RATES_SOURCE_PARSE naming the error-type, like any other unusable payload. A time stamp
+ * out of the value-date window throws RATES_SOURCE_DATE.
  */
-export function parseOpenErApi (text: string): Quote[] {
+export function parseOpenErApi (text: string, { now }: ParseOptions): Quote[] {
   const json = parseJson(ID, text)
   const envelope = EnvelopeSchema.safeParse(json)
   if (!envelope.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected an object with "result"`, 502)
@@ -37,23 +40,25 @@ export function parseOpenErApi (text: string): Quote[] {
   const doc = LatestSchema.safeParse(json)
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected time_last_update_unix, base_code and rates`, 502)
   if (doc.data.base_code !== 'USD') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected base_code USD, got ${JSON.stringify(doc.data.base_code)}`, 502)
-  const date = civilDate(new Date(doc.data.time_last_update_unix * 1000), 0)
+  // any integer is accepted by the schema: the date arithmetic saturates, the window refuses
+  const date = checkValueDate(ID, civilDateAt(doc.data.time_last_update_unix * 1000, 0), now)
   const quotes: Quote[] = []
   for (const [code, raw] of Object.entries(doc.data.rates)) {
     if (code === 'USD' || !/^[A-Z]{3}$/.test(code)) continue
     try {
       // Numbers are printed with up to 6 dp and no trailing zeros: the printed digits bound the error.
       const d = parseDecimal(ID, `${code} rate`, raw)
+      if (!isEmittable(d.value, d.relErr)) continue
       quotes.push({ base: code, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
     } catch {
       continue // one unusable rate must not sink the rest
     }
   }
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
-  return quotes
+  return emit(ID, quotes, now)
 }
 
 /** open.er-api.com: one market-blended vote, refreshed once a day around 00:00 UTC. */
 export function createOpenErApiSource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH), parseOpenErApi)
+  return createFixedUrlSource(ID, joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH), parseOpenErApi)
 }

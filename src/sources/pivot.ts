@@ -1,5 +1,6 @@
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
+import { isEmittable } from './checks.js'
 import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
 import type { PivotQuote } from './number.js'
 
@@ -26,11 +27,15 @@ export function parsePivotRow (id: string, row: PivotRow, decimals?: number): Pi
   }
 }
 
-/** The USD row, which every cross goes through: missing or unusable, nothing can be quoted. */
+/** The USD row, which every cross goes through: missing, unusable or absurd, nothing can be quoted. */
 export function usdPivot (id: string, rows: readonly PivotRow[], decimals?: number): PivotQuote {
   const row = rows.find((r) => r.code === 'USD')
   if (row === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${id}: no USD row to cross through`, 502)
-  return parsePivotRow(id, row, decimals)
+  const usd = parsePivotRow(id, row, decimals)
+  if (!isEmittable(usd.value / usd.nominal, usd.relErr)) {
+    throw new RatesError('RATES_SOURCE_PARSE', `${id}: USD value ${JSON.stringify(row.value)} per ${usd.nominal} is out of any plausible range`, 502)
+  }
+  return usd
 }
 
 /** The pivot's own quote: pivot units per 1 USD. */
@@ -39,8 +44,9 @@ export function pivotQuote (usd: PivotQuote, { pivot, date, cadence }: CrossOpti
 }
 
 /**
- * Units per USD of every other row, crossed through `usd`. A row that does not parse or is not
- * positive is skipped (one bad currency must not sink the table); the first usable row of a code wins.
+ * Units per USD of every other row, crossed through `usd`. A row that does not parse, or whose cross is
+ * out of any plausible range, is skipped (one bad currency must not sink the table); the first usable
+ * row of a code wins.
  */
 export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[], opts: CrossOptions): Quote[] {
   const seen = new Set(['USD', opts.pivot])
@@ -53,19 +59,10 @@ export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[
     } catch {
       continue
     }
-    seen.add(row.code)
     const cross = crossViaPivot(usd, x)
+    if (!isEmittable(cross.value, cross.relErr)) continue
+    seen.add(row.code)
     quotes.push({ base: row.code, inverse: cross.value, date: opts.date, relErr: cross.relErr, cadence: opts.cadence })
   }
   return quotes
-}
-
-/**
- * A payload dated after the date that was asked for is not a carry-forward but a wrong answer
- * (a clock or cache problem upstream); an earlier date is normal before publication and on holidays.
- */
-export function rejectLaterDate (id: string, date: string, asked: string | undefined): void {
-  if (asked !== undefined && date > asked) {
-    throw new RatesError('RATES_SOURCE_DATE', `${id}: payload is dated ${date}, after the ${asked} that was asked for`, 502)
-  }
 }

@@ -2,6 +2,8 @@ import type { Test } from 'tap'
 import { RateSchema } from '../../src/domain/rate.js'
 import type { Fixing, Observation, Rate, Snapshot } from '../../src/domain/rate.js'
 import { reconcile } from '../../src/reconciler/reconcile.js'
+import { SOURCE_IDS } from '../../src/domain/sources.js'
+import { expectedOf } from '../support/expected.js'
 import type { ReconcileInput, ReconcileResult } from '../../src/reconciler/reconcile.js'
 
 /** Wednesday, mid-day in Central Asia. */
@@ -60,4 +62,30 @@ export function snapshotOf (rates: Rate[]): Snapshot {
 
 export function historyOf (fixings: Record<string, Fixing[]>): (base: string) => Fixing[] {
   return (base) => fixings[base] ?? []
+}
+
+// copies of a file already used (same numbers, another endpoint of the same source)
+const DUPLICATES = new Set(['nbk/rates_all.xml', 'cbr-xml-daily/latest-2025-11-26.js'])
+// the weekly file is what NBKR serves on 26.11 for TJS, UZS and TMT
+const WEEKLY = 'nbkr/weekly.xml'
+// quantisation of coarse quotes (UPSTREAMS.md): NBKR UZS 4 dp per unit, NBK KGS/UZS/TJS 2 dp per quant
+const REL_ERR: Record<string, number> = { 'nbkr/UZS': 0.007, 'nbk/KGS': 0.0009, 'nbk/UZS': 0.0012, 'nbk/TJS': 0.0002 }
+
+/** The 26.11.2025 payloads of every source (and the weekly file NBKR serves that day). */
+export const fixtureFiles = SOURCE_IDS.flatMap((id) => expectedOf(id)).filter((f) =>
+  f.kind === 'rates' && !DUPLICATES.has(f.file) && (f.effective_date === '2025-11-26' || f.file === WEEKLY))
+
+/** Every currency of those payloads as the poller would hold it. */
+export function fixtureObservations (): Observation[] {
+  return fixtureFiles.flatMap((f) => Object.entries(f.units_per_usd).flatMap(([base, text]): Observation[] => text === null
+    ? []
+    : [{
+        base,
+        inverse: Number(text),
+        date: f.effective_date ?? '',
+        relErr: REL_ERR[`${f.source}/${base}`] ?? 1e-6,
+        cadence: f.file === WEEKLY ? 'weekly' : 'daily',
+        source: f.source,
+        fetchedAt: '2025-11-26T06:00:00.000Z'
+      }]))
 }

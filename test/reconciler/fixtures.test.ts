@@ -1,41 +1,15 @@
 import t from 'tap'
-import type { Observation } from '../../src/domain/rate.js'
 import { HOME_SOURCE, SOURCE_IDS } from '../../src/domain/sources.js'
-import { expectedOf } from '../support/expected.js'
-import { CURRENCIES, NOW, rateOf, run } from './builders.js'
-
-// copies of a file already used (same numbers, another endpoint of the same source)
-const DUPLICATES = new Set(['nbk/rates_all.xml', 'cbr-xml-daily/latest-2025-11-26.js'])
-// the weekly file is what NBKR serves on 26.11 for TJS, UZS and TMT
-const WEEKLY = 'nbkr/weekly.xml'
-// quantisation of coarse quotes (UPSTREAMS.md): NBKR UZS 4 dp per unit, NBK KGS/UZS/TJS 2 dp per quant
-const REL_ERR: Record<string, number> = { 'nbkr/UZS': 0.007, 'nbk/KGS': 0.0009, 'nbk/UZS': 0.0012, 'nbk/TJS': 0.0002 }
-
-const files = SOURCE_IDS.flatMap((id) => expectedOf(id)).filter((f) =>
-  f.kind === 'rates' && !DUPLICATES.has(f.file) && (f.effective_date === '2025-11-26' || f.file === WEEKLY))
-
-function observations (): Observation[] {
-  return files.flatMap((f) => Object.entries(f.units_per_usd).flatMap(([base, text]): Observation[] => text === null
-    ? []
-    : [{
-        base,
-        inverse: Number(text),
-        date: f.effective_date ?? '',
-        relErr: REL_ERR[`${f.source}/${base}`] ?? 1e-6,
-        cadence: f.file === WEEKLY ? 'weekly' : 'daily',
-        source: f.source,
-        fetchedAt: '2025-11-26T06:00:00.000Z'
-      }]))
-}
+import { CURRENCIES, NOW, fixtureFiles, fixtureObservations, rateOf, run } from './builders.js'
 
 const homeValue = (base: string): number => {
-  const file = files.find((f) => f.source === HOME_SOURCE[base] && f.effective_date === '2025-11-26')
+  const file = fixtureFiles.find((f) => f.source === HOME_SOURCE[base] && f.effective_date === '2025-11-26')
   return Number(file?.units_per_usd[base])
 }
 
 t.test('the 26.11.2025 fixtures publish every home bank value as official', async (t) => {
-  t.equal(new Set(files.map((f) => f.source)).size, SOURCE_IDS.length, 'one or more files of every source')
-  const result = run(observations())
+  t.equal(new Set(fixtureFiles.map((f) => f.source)).size, SOURCE_IDS.length, 'one or more files of every source')
+  const result = run(fixtureObservations())
   t.same(result.rates.map((r) => r.base), CURRENCIES)
   const want: Record<string, number> = { KGS: 87.45, KZT: 509.87, UZS: 12041.18, TJS: 9.1845, TMT: 3.5 }
   for (const base of CURRENCIES) {
@@ -62,7 +36,7 @@ t.test('the 26.11.2025 fixtures publish every home bank value as official', asyn
 t.test('a home value moved by +5 % is replaced by the consensus of the others', async (t) => {
   for (const base of ['KGS', 'KZT', 'UZS', 'TJS']) {
     const home = HOME_SOURCE[base]
-    const moved = observations().map((o) => o.source === home && o.base === base ? { ...o, inverse: o.inverse * 1.05 } : o)
+    const moved = fixtureObservations().map((o) => o.source === home && o.base === base ? { ...o, inverse: o.inverse * 1.05 } : o)
     const rate = rateOf(t, run(moved, { now: NOW }), base)
     t.equal(rate.basis, 'consensus', `${base} consensus`)
     const vote = rate.sources.find((s) => s.id === home)

@@ -1,12 +1,18 @@
 import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
 import {
-  CBR_XML_DAILY_ORIGIN, createCbrXmlDailySource, parseCbrXmlDaily, parseCbrXmlDailyLatest, parseCbrXmlDailyPrevious
+  CBR_XML_DAILY_ORIGIN, createCbrXmlDailySource, parseCbrXmlDaily as parseCbrXmlDailyAt, parseCbrXmlDailyLatest as parseCbrXmlDailyLatestAt, parseCbrXmlDailyPrevious as parseCbrXmlDailyPreviousAt
 } from '../../src/sources/cbr-xml-daily.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, assertUnchanged, byBase, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseCbrXmlDaily = (text: string): Quote[] => parseCbrXmlDailyAt(text, { now: NOW })
+const parseCbrXmlDailyLatest = (text: string): Quote[] => parseCbrXmlDailyLatestAt(text, { now: NOW })
+const parseCbrXmlDailyPrevious = (text: string): Quote[] => parseCbrXmlDailyPreviousAt(text, { now: NOW })
 
 const DAILY = 'cbr-xml-daily/daily_json-2025-11-26.js'
 const LATEST = 'cbr-xml-daily/latest-2025-11-26.js'
@@ -105,8 +111,11 @@ t.test('malformed and empty payloads', async (t) => {
 })
 
 t.test('the value date is the calendar date of Date in Moscow time', async (t) => {
-  const quotes = parseCbrXmlDaily(edit((d) => { d.Date = '2025-11-29T11:30:00+03:00' }))
+  // Friday afternoon in Moscow: Saturday's set is already out
+  const friday = { now: new Date('2025-11-28T12:00:00Z') }
+  const quotes = parseCbrXmlDailyAt(edit((d) => { d.Date = '2025-11-29T11:30:00+03:00' }), friday)
   t.ok(quotes.every((q) => q.date === '2025-11-29' && q.cadence === 'daily'))
+  assertRejects(t, () => parseCbrXmlDailyAt(edit((d) => { d.Date = '2025-11-30T11:30:00+03:00' }), friday), 'RATES_SOURCE_DATE', /2025-11-30.*future/)
   const got = byBase(base)
   t.ok(relDiff(got.get('RUB')?.inverse ?? NaN, Number(expected(DAILY).extra_units_per_usd.RUB)) < 1e-9)
   const uzs = got.get('UZS')?.relErr ?? 0

@@ -1,12 +1,16 @@
 import t from 'tap'
-import { CBR_ORIGIN, createCbrSource, parseCbr } from '../../src/sources/cbr.js'
+import type { Quote } from '../../src/domain/rate.js'
+import { CBR_ORIGIN, createCbrSource, parseCbr as parseCbrAt } from '../../src/sources/cbr.js'
 import { decode } from '../../src/sources/http.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { encodeCp1251 } from '../support/cp1251.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, editEntry, field, seenOf, serveWithEtag, setField } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseCbr = (text: string): Quote[] => parseCbrAt(text, { now: NOW })
 
 const DAY = 'cbr/XML_daily-26.11.2025.xml'
 const text = fixtureText(DAY, 'windows-1251')
@@ -120,9 +124,12 @@ t.test('malformed, empty and refused payloads', async (t) => {
 })
 
 t.test('the value date is the payload\'s, a Saturday included', async (t) => {
-  const quotes = parseCbr(text.replace('Date="26.11.2025"', 'Date="29.11.2025"'))
+  // Friday afternoon in Moscow: Saturday's set is already out, Sunday's cannot be
+  const friday = { now: new Date('2025-11-28T12:00:00Z') }
+  const quotes = parseCbrAt(text.replace('Date="26.11.2025"', 'Date="29.11.2025"'), friday)
   t.ok(quotes.length > 0)
   t.ok(quotes.every((q) => q.date === '2025-11-29' && q.cadence === 'daily'))
+  assertRejects(t, () => parseCbrAt(text.replace('Date="26.11.2025"', 'Date="30.11.2025"'), friday), 'RATES_SOURCE_DATE', /2025-11-30.*future/)
 })
 
 t.test('RUB is the pivot itself, and relErr reflects 4-dp values per nominal', async (t) => {

@@ -1,12 +1,16 @@
 import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
-import { CBT_ORIGIN, createCbtSource, parseCbt } from '../../src/sources/cbt.js'
+import { CBT_ORIGIN, createCbtSource, parseCbt as parseCbtAt } from '../../src/sources/cbt.js'
 import { decode } from '../../src/sources/http.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, byBase, checkFixtures, editEntry, field, seenOf, serveWithEtag, setField } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseCbt = (text: string, asked?: string): Quote[] => parseCbtAt(text, { now: NOW, asked })
 
 const DAY = 'cbt/26112025.xml'
 const text = fixtureText(DAY)

@@ -1,12 +1,16 @@
 import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
-import { CBU_ORIGIN, createCbuSource, parseCbu } from '../../src/sources/cbu.js'
+import { CBU_ORIGIN, createCbuSource, parseCbu as parseCbuAt } from '../../src/sources/cbu.js'
 import { decode } from '../../src/sources/http.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseCbu = (text: string, asked?: string): Quote[] => parseCbuAt(text, { now: NOW, asked })
 
 const DAY = 'cbu/all-2025-11-26.json'
 const text = fixtureText(DAY)

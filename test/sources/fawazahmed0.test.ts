@@ -1,10 +1,14 @@
 import t from 'tap'
-import { FAWAZAHMED0_ORIGIN, createFawazahmed0Source, parseFawazahmed0 } from '../../src/sources/fawazahmed0.js'
+import type { Quote } from '../../src/domain/rate.js'
+import { FAWAZAHMED0_ORIGIN, createFawazahmed0Source, parseFawazahmed0 as parseFawazahmed0At } from '../../src/sources/fawazahmed0.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseFawazahmed0 = (text: string): Quote[] => parseFawazahmed0At(text, { now: NOW })
 
 const DAY = 'fawazahmed0/usd-2025-11-26.json'
 const MIN = 'fawazahmed0/usd-2025-11-25.min.json'

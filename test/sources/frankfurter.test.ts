@@ -1,10 +1,14 @@
 import t from 'tap'
-import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter } from '../../src/sources/frankfurter.js'
+import type { Quote } from '../../src/domain/rate.js'
+import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter as parseFrankfurterAt } from '../../src/sources/frankfurter.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseFrankfurter = (text: string): Quote[] => parseFrankfurterAt(text, { now: NOW })
 
 const DAY = 'frankfurter/rates-USD-2025-11-26.json'
 const text = fixtureText(DAY)
@@ -43,6 +47,11 @@ t.test('each row keeps its own value date', async (t) => {
   const got = byBase(parseFrankfurter(edit((rows) => rows.map((r) => r.quote === 'TJS' ? { ...r, date: '2025-11-25' } : r))))
   t.equal(got.get('TJS')?.date, '2025-11-25')
   t.equal(got.get('KGS')?.date, '2025-11-26')
+})
+
+t.test('a repeated currency: the first usable row wins', async (t) => {
+  const got = byBase(parseFrankfurter(edit((rows) => [{ date: '2025-11-26', base: 'USD', quote: 'KZT', rate: 0 }, ...rows, { date: '2025-11-26', base: 'USD', quote: 'KZT', rate: 5098.7 }])))
+  t.equal(got.get('KZT')?.inverse, 509.87)
 })
 
 t.test('relErr follows the printed decimals', async (t) => {

@@ -1,13 +1,17 @@
 import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
-import { NBK_ORIGIN, createNbkSource, parseNbk } from '../../src/sources/nbk.js'
+import { NBK_ORIGIN, createNbkSource, parseNbk as parseNbkAt } from '../../src/sources/nbk.js'
 import { encodeCp1251 } from '../support/cp1251.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseNbk = (text: string, asked?: string): Quote[] => parseNbkAt(text, { now: NOW, asked })
 
 const DAY = 'nbk/get_rates-26.11.2025.xml'
 const RSS = 'nbk/rates_all.xml'

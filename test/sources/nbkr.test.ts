@@ -1,13 +1,16 @@
 import t from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
-import { NBKR_ORIGIN, createNbkrSource, parseNbkr } from '../../src/sources/nbkr.js'
+import { NBKR_ORIGIN, createNbkrSource, parseNbkr as parseNbkrAt } from '../../src/sources/nbkr.js'
 import { encodeCp1251 } from '../support/cp1251.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixture, fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertSame, assertUnchanged, byBase, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseNbkr = (daily: string, weekly?: string): Quote[] => parseNbkrAt(daily, { now: NOW, weekly })
 
 const DAILY = 'nbkr/daily.xml'
 const WEEKLY = 'nbkr/weekly.xml'
@@ -151,7 +154,7 @@ t.test('malformed, empty and refused payloads', async (t) => {
 })
 
 t.test('the value date is the payload\'s, a Sunday included', async (t) => {
-  const quotes = parseNbkr(daily.replace('Date="26.11.2025"', 'Date="30.11.2025"'))
+  const quotes = parseNbkrAt(daily.replace('Date="26.11.2025"', 'Date="30.11.2025"'), { now: new Date('2025-11-30T06:00:00Z') })
   t.ok(quotes.length > 0)
   t.ok(quotes.every((q) => q.date === '2025-11-30'))
 })

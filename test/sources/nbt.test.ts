@@ -1,13 +1,17 @@
 import t from 'tap'
+import type { Quote } from '../../src/domain/rate.js'
 import { QuoteSchema } from '../../src/domain/rate.js'
 import { decode } from '../../src/sources/http.js'
-import { NBT_ORIGIN, createNbtSource, parseNbt } from '../../src/sources/nbt.js'
+import { NBT_ORIGIN, createNbtSource, parseNbt as parseNbtAt } from '../../src/sources/nbt.js'
 import { encodeCp1251 } from '../support/cp1251.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
 import { assertRevalidates, assertSame, assertUnchanged, byBase, checkFixtures, editEntry, seenOf, serveWithEtag, setField } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseNbt = (text: string, asked?: string): Quote[] => parseNbtAt(text, { now: NOW, asked })
 
 const DAY = 'nbt/export-2025-11-26.xml'
 const OUT_OF_RANGE = 'nbt/export-2025-12-05-out-of-range.xml'

@@ -1,10 +1,14 @@
 import t from 'tap'
-import { OPEN_ER_API_ORIGIN, createOpenErApiSource, parseOpenErApi } from '../../src/sources/open-er-api.js'
+import type { Quote } from '../../src/domain/rate.js'
+import { OPEN_ER_API_ORIGIN, createOpenErApiSource, parseOpenErApi as parseOpenErApiAt } from '../../src/sources/open-er-api.js'
 import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
-import { fetchContext } from '../support/fetch-context.js'
+import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
+
+// the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
+const parseOpenErApi = (text: string): Quote[] => parseOpenErApiAt(text, { now: NOW })
 
 const DAY = 'open-er-api/latest-USD-2025-11-26.json'
 const text = fixtureText(DAY)

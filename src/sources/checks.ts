@@ -1,0 +1,48 @@
+import { RatesError } from '../domain/errors.js'
+import { isPlausibleInverse, valueDateProblem, zoneOfSource } from '../domain/plausible.js'
+import type { Quote } from '../domain/rate.js'
+import type { SourceId } from '../domain/sources.js'
+
+/** What every parser is told besides the payload. */
+export interface ParseOptions {
+  /** The poll's wall-clock time: value dates after tomorrow in the publisher's zone are refused. */
+  now: Date
+  /** The date a dated URL asked for, when there is one. */
+  asked?: string
+}
+
+/**
+ * The value-date rule every adapter applies: a date after tomorrow in the publisher's zone, or too old
+ * to be a "latest" publication (domain/plausible.ts), throws RATES_SOURCE_DATE.
+ */
+export function checkValueDate (id: SourceId, date: string, now: Date): string {
+  const problem = valueDateProblem(date, now, zoneOfSource(id))
+  if (problem !== undefined) throw new RatesError('RATES_SOURCE_DATE', `${id}: value date ${problem}`, 502)
+  return date
+}
+
+/**
+ * A payload dated after the date that was asked for is not a carry-forward but a wrong answer
+ * (a clock or cache problem upstream); an earlier date is normal before publication and on holidays.
+ */
+export function rejectLaterDate (id: string, date: string, asked: string | undefined): void {
+  if (asked !== undefined && date > asked) {
+    throw new RatesError('RATES_SOURCE_DATE', `${id}: payload is dated ${date}, after the ${asked} that was asked for`, 502)
+  }
+}
+
+/** A computed units-per-USD figure (direct, inverted or crossed) that may be emitted. */
+export function isEmittable (value: number, relErr: number): boolean {
+  return isPlausibleInverse(value) && Number.isFinite(relErr) && relErr >= 0
+}
+
+/**
+ * The last gate of every parser, whatever its format: each quote's value date passes checkValueDate,
+ * implausible values are dropped, and a payload left with nothing is RATES_SOURCE_EMPTY.
+ */
+export function emit (id: SourceId, quotes: readonly Quote[], now: Date): Quote[] {
+  for (const date of new Set(quotes.map((q) => q.date))) checkValueDate(id, date, now)
+  const kept = quotes.filter((q) => isEmittable(q.inverse, q.relErr))
+  if (kept.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${id}: no usable rates`, 502)
+  return kept
+}
