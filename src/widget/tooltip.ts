@@ -1,0 +1,23 @@
+/**
+ * Shows an item's `data-t` (value date and basis) in `tip` while the pointer is over it or it has the
+ * keyboard focus; Escape hides it (WCAG 1.4.13). `tip` is fixed-positioned outside the moving line, so
+ * neither the line's overflow nor its transform clips or moves it.
+ */
+export function tooltip (line: HTMLElement, tip: HTMLElement): void {
+  const hide = (): void => { tip.hidden = true }
+  const show = (e: Event): void => {
+    const item = (e.target as Element).closest<HTMLElement>('.i')
+    if (item === null) return
+    tip.textContent = item.dataset.t ?? ''
+    tip.hidden = false
+    const r = item.getBoundingClientRect()
+    const h = tip.offsetHeight + 4
+    tip.style.left = `${Math.max(0, Math.min(r.left, innerWidth - tip.offsetWidth))}px`
+    tip.style.top = `${r.bottom + h > innerHeight ? r.top - h : r.bottom + 4}px`
+  }
+  line.addEventListener('mouseover', show)
+  line.addEventListener('focusin', show)
+  line.addEventListener('mouseout', hide)
+  line.addEventListener('focusout', hide)
+  line.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide() })
+}
