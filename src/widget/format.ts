@@ -47,11 +47,12 @@ const DIR = { u: W.up, d: W.down, n: W.unchanged }
 export function formatItem (r: Rate, look: Look): Item {
   const { locale, words, inverse, href } = look
   const pair = inverse ? `${r.quote}/${r.base}` : r.pair
+  // the compact layout drops the quote of BASE/USD (`KZT 0.001961`); USD/BASE keeps it, or it would read the other way
   const value = formatPrice(inverse ? r.inverse : r.price, locale)
   const peg = r.cadence === 'peg'
   const basis = peg ? words[W.peg] : r.basis === 'consensus' ? words[W.consensus] : bankOf(r.base, words)
   const detail = basis === '' ? look.date(r.date) : `${look.date(r.date)}, ${basis}`
-  let html = `<b>${esc(pair)}</b><span class="e"> =</span> <span class="x">${value}</span>`
+  let html = `<b>${inverse ? pair : `${r.base}<span class="q">/${r.quote}</span>`}</b><span class="e"> =</span> <span class="x">${value}</span>`
   let text = `${look.name(r.base)}, ${pair} ${value}`
   const c = r.change
   if (c !== null) {

@@ -18,7 +18,7 @@ export const CSS = `:host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
 .i{padding-right:1.75em;color:inherit;text-decoration:none;font-variant-numeric:tabular-nums;outline-offset:-2px}
 .i:before{content:"\\2022";margin-right:.5em;color:var(--fx-muted,var(--m))}
 a.i:hover b,a.i:focus-visible b{text-decoration:underline}
-.k .v{font-size:.8em}.k .i{padding-right:1em}.k .i:before,.k .e{display:none}
+.k .v{font-size:.8em}.k .i{padding-right:1em}.k .i:before,.k .e,.k .q,.k .i [aria-hidden]{display:none}
 b{font-weight:600}
 .u{color:var(--fx-up,var(--u))}.d{color:var(--fx-down,var(--d))}.n,.s{color:var(--fx-muted,var(--m))}
 .g,.s{font-size:.75em;border:1px solid;border-radius:.3em;padding:0 .35em;margin-left:.2em;vertical-align:.1em;color:var(--fx-muted,var(--m))}

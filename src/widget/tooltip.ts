@@ -10,10 +10,11 @@ export function tooltip (line: HTMLElement, tip: HTMLElement): void {
     if (item === null) return
     tip.textContent = item.dataset.t ?? ''
     tip.hidden = false
-    const r = item.getBoundingClientRect()
-    const h = tip.offsetHeight + 4
-    tip.style.left = `${Math.max(0, Math.min(r.left, innerWidth - tip.offsetWidth))}px`
-    tip.style.top = `${r.bottom + h > innerHeight ? r.top - h : r.bottom + 4}px`
+    // under the bar, or over it where the window ends, next to the pair
+    const bar = (tip.parentNode as Element).getBoundingClientRect()
+    const h = tip.offsetHeight + 2
+    tip.style.left = `${Math.max(0, Math.min(item.getBoundingClientRect().left, innerWidth - tip.offsetWidth))}px`
+    tip.style.top = `${bar.bottom + h > innerHeight ? bar.top - h : bar.bottom + 2}px`
   }
   line.addEventListener('mouseover', show)
   line.addEventListener('focusin', show)
