@@ -169,18 +169,17 @@ export function createTickerClient (options: TickerClientOptions): TickerClient 
     status: () => status,
     subscribe (next) {
       symbols = next.length === 0 ? undefined : [...next]
+      // what we hold belongs to the old symbols: should the link drop before the answer, the next connect must
+      // bring a snapshot, not a heartbeat
+      status = { ...status, seq: 0 }
       if (symbols === undefined) {
         // a subscribe message names at least one symbol: only a new connection without a filter gets them all
-        status = { ...status, seq: 0 }
         if (closed) return
         clearTimeout(retryTimer)
         abandon()
         connect()
       } else if (socket !== undefined && status.connection === 'open') {
         socket.send(JSON.stringify({ type: 'subscribe', symbols }))
-      } else {
-        // what we hold belongs to the old symbols: the next connect must bring a snapshot, not a heartbeat
-        status = { ...status, seq: 0 }
       }
     },
     close () {

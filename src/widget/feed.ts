@@ -3,11 +3,8 @@ import { createTickerClient } from '../client/client.js'
 import type { TickerClient } from '../client/client.js'
 import { transport } from './transport.js'
 
-/** What a ticker hears from the page's connection: every rate held, and whether the link is up. */
-export interface Listener {
-  rates: (rates: Rate[]) => void
-  live: (live: boolean) => void
-}
+/** What a ticker hears on every change of the page's connection: every rate held, and whether the link is up. */
+export type Listener = (rates: Rate[], live: boolean) => void
 
 interface Feed {
   listeners: Set<Listener>
@@ -26,38 +23,33 @@ const feeds = new Map<string, Feed>()
  * period once polling is the transport; the first ticker's values hold. Returns the function that leaves.
  */
 export function join (base: string, symbols: string[], retry: number, poll: number, listener: Listener): () => void {
-  let feed = feeds.get(base)
-  if (feed === undefined) {
-    const f: Feed = { listeners: new Set(), symbols: new Set(), live: false }
-    feeds.set(base, feed = f)
-    const each = (): void => { for (const l of f.listeners) l.rates(f.client?.rates() ?? []) }
+  let f = feeds.get(base) as Feed
+  const rates = (): Rate[] => f.client?.rates() ?? []
+  if (f === undefined) {
+    const feed: Feed = f = { listeners: new Set(), symbols: new Set(), live: false }
+    feeds.set(base, f)
     // tickers upgraded together all join before it connects, so the first URL asks for all their symbols
     queueMicrotask(() => {
-      if (feeds.get(base) !== f) return
-      f.client = createTickerClient({
+      if (feeds.get(base) !== feed) return
+      feed.client = createTickerClient({
         url: base.replace(/^http/, 'ws') + 'v1/ws',
-        ...(f.symbols !== undefined && { symbols: [...f.symbols] }),
+        ...(feed.symbols !== undefined && { symbols: [...feed.symbols] }),
         WebSocket: transport(poll),
         backoff: { initialMs: retry, maxMs: 30 * retry },
         heartbeatTimeoutMs: Math.max(62_500, 2.5 * poll),
-        onSnapshot: each,
-        onUpdate: each,
+        // called on every message (its seq) and every change of the connection
         onStatus (s) {
-          const live = s.connection === 'open'
-          if (live === f.live) return
-          f.live = live
-          for (const l of f.listeners) l.live(live)
+          feed.live = s.connection === 'open'
+          for (const l of feed.listeners) l(rates(), feed.live)
         }
       })
     })
   }
-  const f = feed
   const before = f.symbols
   f.symbols = symbols.length === 0 || before === undefined ? undefined : new Set([...before, ...symbols])
-  if (f.client !== undefined && f.symbols?.size !== before?.size) f.client.subscribe([...f.symbols ?? []])
+  if (f.symbols?.size !== before?.size) f.client?.subscribe([...f.symbols ?? []])
   f.listeners.add(listener)
-  listener.rates(f.client?.rates() ?? [])
-  listener.live(f.live)
+  listener(rates(), f.live)
   return () => {
     f.listeners.delete(listener)
     if (f.listeners.size > 0) return

@@ -29,15 +29,6 @@ function style (root: ShadowRoot): string {
   }
 }
 
-function pickLocale (wanted: (string | null)[]): string | undefined {
-  for (const l of wanted) {
-    try {
-      if (l && Intl.NumberFormat.supportedLocalesOf(l).length > 0) return l
-    } catch { /* an invalid tag: try the next one */ }
-  }
-  return undefined
-}
-
 /**
  * Dates and currency names in the words' language, from the browser's Intl data where it has that
  * language; where it does not (Chromium ships none for kk, ky, uz, tg, tk), ISO dates and currency codes
@@ -63,7 +54,10 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const get = (name: string): string | null => host.getAttribute(name) ?? host.getAttribute('data-' + name)
   const num = (name: string, fallback: number): number => Number(get(name)) || fallback
   const tags = [get('locale'), document.documentElement.lang, navigator.language]
-  const locale = pickLocale(tags)
+  let locale: string | undefined
+  try {
+    locale = Intl.NumberFormat.supportedLocalesOf(tags.filter((l): l is string => !!l))[0]
+  } catch { /* an invalid tag: the browser's own locale */ }
   const language = languageOf(tags.find(Boolean) ?? '')
   const words = wordsOf(language)
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
@@ -134,16 +128,14 @@ export function mount (host: HTMLElement, origin: string): () => void {
 
   const resize = new ResizeObserver(render)
   resize.observe(v)
-  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, num('retry', 1000), num('poll', 30_000), {
-    rates (all) {
-      const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
-        .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
-      // an update of another ticker's symbols leaves this one as it is (and a focused pair focused)
-      if (next.length === shown.length && next.every((r, i) => r === shown[i])) return
-      shown = next
-      render()
-    },
-    live: showLive
+  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, num('retry', 1000), num('poll', 30_000), (all, live) => {
+    showLive(live)
+    const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
+      .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
+    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
+    if (next.length === shown.length && next.every((r, i) => r === shown[i])) return
+    shown = next
+    render()
   })
   return () => {
     leave()

@@ -16,9 +16,7 @@ export function tooltip (line: HTMLElement, tip: HTMLElement): void {
     tip.style.left = `${Math.max(0, Math.min(item.getBoundingClientRect().left, innerWidth - tip.offsetWidth))}px`
     tip.style.top = `${bar.bottom + h > innerHeight ? bar.top - h : bar.bottom + 2}px`
   }
-  line.addEventListener('mouseover', show)
-  line.addEventListener('focusin', show)
-  line.addEventListener('mouseout', hide)
-  line.addEventListener('focusout', hide)
+  for (const type of ['mouseover', 'focusin']) line.addEventListener(type, show)
+  for (const type of ['mouseout', 'focusout']) line.addEventListener(type, hide)
   line.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide() })
 }
