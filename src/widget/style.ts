@@ -23,7 +23,8 @@ a.i:hover b,a.i:focus-visible b{text-decoration:underline}
 .g,.s{font-size:.75em;border:1px solid;border-radius:.3em;padding:0 .35em;margin-left:.2em;vertical-align:.1em;color:var(--fx-muted,var(--m))}
 .s:empty{display:none}.o .c{opacity:.6}
 .tip{position:fixed;z-index:9999;padding:0 .5em;border-radius:.3em;background:var(--fx-fg,var(--f));color:var(--fx-bg,var(--b));font-size:.8em}
-.p{flex:none;width:1.8em;height:1.8em;padding:0;border:1px solid;border-radius:50%;background:none;color:inherit;font-size:inherit;cursor:pointer;opacity:.75}
+.p{flex:none;display:grid;place-items:center;width:1.8em;height:1.8em;padding:0;border:1px solid;border-radius:50%;background:none;color:inherit;cursor:pointer;opacity:.75}
 .p:hover,.p:focus-visible{opacity:1}
-.p:before{content:"\\275A\\275A";font-size:.6em;letter-spacing:-.1em}.h .p:before{content:"\\25B6\\FE0E"}
+.p:before{content:"";box-sizing:border-box;width:.6em;height:.7em;border:solid;border-width:0 .2em}
+.h .p:before{width:0;height:0;border-width:.4em 0 .4em .65em;border-color:transparent currentColor;margin-left:.15em}
 @media (prefers-reduced-motion:reduce){.t{animation:none}.c+.c,.c>[aria-hidden],.p{display:none}.v{overflow-x:auto;scrollbar-width:thin}}`
