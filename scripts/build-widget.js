@@ -26,7 +26,7 @@ export async function buildWidget () {
     bundle: true,
     minify: true,
     format: 'iife',
-    target: ['es2020', 'chrome90', 'firefox90', 'safari15'],
+    target: ['chrome100', 'firefox100', 'safari15.4'],
     legalComments: 'none',
     charset: 'utf8',
     write: false

@@ -50,7 +50,7 @@ export interface TickerClient {
   rates: () => Rate[]
   get: (pair: string) => Rate | undefined
   status: () => TickerStatus
-  /** Changes the symbols; the server answers with a snapshot of them. */
+  /** Changes the symbols; the server answers with a snapshot of them. An empty list asks for every currency. */
   subscribe: (symbols: readonly string[]) => void
   close: () => void
 }
@@ -63,6 +63,8 @@ export function createTickerClient (options: TickerClientOptions): TickerClient 
   const random = options.random ?? Math.random
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 62_500
   let symbols = options.symbols
+  // the symbols the current socket's URL asked for: a change made while it connects is sent once it opens
+  let asked: readonly string[] | undefined
   let rates = new Map<string, Rate>()
   let status: TickerStatus = { connection: 'connecting', feed: 'unknown', nextExpectedAt: null, seq: 0, retryInMs: null }
   let socket: SocketLike | undefined
@@ -80,6 +82,7 @@ export function createTickerClient (options: TickerClientOptions): TickerClient 
 
   const endpoint = (): string => {
     const u = new URL(options.url)
+    asked = symbols
     if (symbols !== undefined) u.searchParams.set('symbols', symbols.join(','))
     if (status.seq > 0) u.searchParams.set('since', String(status.seq))
     return u.toString()
@@ -146,6 +149,7 @@ export function createTickerClient (options: TickerClientOptions): TickerClient 
     s.onopen = () => {
       setStatus({ connection: 'open' })
       arm()
+      if (symbols !== asked && symbols !== undefined) s.send(JSON.stringify({ type: 'subscribe', symbols }))
     }
     s.onmessage = (event) => {
       arm()
@@ -164,12 +168,18 @@ export function createTickerClient (options: TickerClientOptions): TickerClient 
     get: (pair) => rates.get(pair),
     status: () => status,
     subscribe (next) {
-      symbols = [...next]
-      if (socket !== undefined && status.connection === 'open') {
+      symbols = next.length === 0 ? undefined : [...next]
+      // what we hold belongs to the old symbols: should the link drop before the answer, the next connect must
+      // bring a snapshot, not a heartbeat
+      status = { ...status, seq: 0 }
+      if (symbols === undefined) {
+        // a subscribe message names at least one symbol: only a new connection without a filter gets them all
+        if (closed) return
+        clearTimeout(retryTimer)
+        abandon()
+        connect()
+      } else if (socket !== undefined && status.connection === 'open') {
         socket.send(JSON.stringify({ type: 'subscribe', symbols }))
-      } else {
-        // what we hold belongs to the old symbols: the next connect must bring a snapshot, not a heartbeat
-        status = { ...status, seq: 0 }
       }
     },
     close () {

@@ -92,7 +92,7 @@ body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 main{max-width:52rem;margin:0 auto;padding:2rem 1.25rem 3rem}
 h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
 p{margin:.5rem 0}
-fx-ticker,[data-fx-ticker]{margin:1rem 0;border:1px solid #d9dde3;border-radius:6px;overflow:hidden}
+fx-ticker,[data-fx-ticker]{display:block;min-height:2.5em;margin:1rem 0;border:1px solid #d9dde3;border-radius:6px;overflow:hidden}
 pre{background:#fff;border:1px solid #d9dde3;border-radius:6px;padding:.75rem 1rem;overflow-x:auto;font-size:.85rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}p code{white-space:nowrap}
 ul{padding-left:1.25rem}a{color:#0b57b0}

@@ -1,7 +1,19 @@
 import type { Rate } from '../domain/rate.js'
+import { W, bankOf } from './words.js'
 
 /** One rendered pair: markup for the moving line and plain text for the accessible summary. */
 export interface Item { html: string, text: string }
+
+/** What every item of one ticker is rendered with, built once per render. */
+export interface Look {
+  locale: string | undefined
+  words: string[]
+  inverse: boolean
+  href: string | null
+  /** A value date (YYYY-MM-DD) and a currency's name in the words' language. */
+  date: (iso: string) => string
+  name: (code: string) => string
+}
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -25,32 +37,39 @@ export function formatChange (pct: number, locale: string | undefined): [dir: 'u
   return pct > 0 ? ['u', '\u25B2', '+' + text] : ['d', '\u25BC', '\u2212' + text]
 }
 
-const WORDS = { u: 'up', d: 'down', n: 'unchanged' }
+const DIR = { u: W.up, d: W.down, n: W.unchanged }
 
-/** Renders one rate in BASE/USD or, with `inverse`, USD/BASE; `href` may contain `{base}`. */
-export function formatItem (r: Rate, locale: string | undefined, inverse: boolean, href: string | null): Item {
+/**
+ * Renders one rate in BASE/USD or, with `inverse`, USD/BASE; `href` may contain `{base}`. The value date
+ * and the basis (the home bank's name, consensus or peg) go to the tooltip (`data-t`) and the accessible
+ * text, not into the line, so the line does not widen.
+ */
+export function formatItem (r: Rate, look: Look): Item {
+  const { locale, words, inverse, href } = look
   const pair = inverse ? `${r.quote}/${r.base}` : r.pair
+  // the compact layout drops the quote of BASE/USD (`KZT 0.001961`); USD/BASE keeps it, or it would read the other way
   const value = formatPrice(inverse ? r.inverse : r.price, locale)
-  let html = `<b>${esc(pair)}</b> = <span class="x">${value}</span>`
-  let text = `${pair} ${value}`
+  const peg = r.cadence === 'peg'
+  const basis = peg ? words[W.peg] : r.basis === 'consensus' ? words[W.consensus] : bankOf(r.base, words)
+  const detail = basis === '' ? look.date(r.date) : `${look.date(r.date)}, ${basis}`
+  let html = `<b>${inverse ? pair : `${r.base}<span class="q">/${r.quote}</span>`}</b><span class="e"> =</span> <span class="x">${value}</span>`
+  let text = `${look.name(r.base)}, ${pair} ${value}`
   const c = r.change
   if (c !== null) {
     const pct = inverse ? (c.prevPrice / r.price - 1) * 100 : c.pct
     if (Number.isFinite(pct)) {
       const [dir, arrow, change] = formatChange(pct, locale)
       html += ` <span class="${dir}"><span aria-hidden="true">${arrow}</span> ${change}</span>`
-      text += ` ${WORDS[dir]} ${change}`
+      text += ` ${words[DIR[dir]]} ${change}`
     }
   }
-  if (r.cadence === 'peg') {
-    html += ' <span class="g" title="Pegged to the US dollar">peg</span>'
-    text += ', peg'
-  }
+  text += `, ${detail}`
+  if (peg) html += ` <span class="g">${words[W.peg]}</span>`
   if (r.stale) {
-    html += ` <span class="g" title="Last fixing ${esc(r.date)}">stale</span>`
-    text += `, stale since ${r.date}`
+    html += ` <span class="g">${words[W.stale]}</span>`
+    text += `, ${words[W.stale]}`
   }
   const tag = href === null ? 'span' : 'a'
   const link = href === null ? '' : ` href="${esc(href.replace('{base}', r.base))}"`
-  return { html: `<${tag} class="i"${link}>${html}</${tag}>`, text }
+  return { html: `<${tag} class="i"${link} tabindex="0" aria-describedby="tip" data-t="${esc(detail)}">${html}</${tag}>`, text }
 }

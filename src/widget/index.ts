@@ -7,7 +7,7 @@ const origin = new URL('.', script?.src || location.href).href
 // a second copy of the script on the page finds the element defined and does nothing
 if (customElements.get('fx-ticker') === undefined) {
   customElements.define('fx-ticker', class extends HTMLElement {
-    static observedAttributes = ['symbols', 'locale', 'direction', 'href', 'src', 'data-src', 'speed']
+    static observedAttributes = ['symbols', 'locale', 'direction', 'href', 'src', 'data-src', 'speed', 'display']
     stop: (() => void) | undefined
 
     connectedCallback (): void {

@@ -1,11 +1,17 @@
 import type { Rate } from '../domain/rate.js'
-import { openFeed } from './feed.js'
+import { join } from './feed.js'
 import { formatItem } from './format.js'
+import type { Look } from './format.js'
 import { CSS } from './style.js'
+import { W, languageOf, wordsOf } from './words.js'
+import { tooltip } from './tooltip.js'
 
-const HTML = '<div class="w" part="ticker"><button class="p" type="button" aria-pressed="false" aria-label="Pause exchange rates" title="Pause"></button>' +
-  '<div class="v" role="marquee" aria-live="off" aria-label="Exchange rates loading"><div class="t"><div class="c"></div><div class="c" aria-hidden="true" inert></div></div></div>' +
-  '<span class="s" role="status" title="Reconnecting; showing the last rates received"></span></div>'
+// under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
+const COMPACT_BELOW = 480
+
+const html = (w: string[]): string => `<div class="w" part="ticker"><button class="p" type="button" aria-pressed="false" aria-label="${w[W.pause]}" title="${w[W.pause]}"></button>` +
+  `<div class="v" role="marquee" aria-live="off" aria-label="${w[W.rates]}"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>` +
+  '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
 
 let sheet: CSSStyleSheet | undefined
 
@@ -23,13 +29,20 @@ function style (root: ShadowRoot): string {
   }
 }
 
-function pickLocale (wanted: string | null): string | undefined {
-  for (const l of [wanted, document.documentElement.lang, navigator.language]) {
-    try {
-      if (l && Intl.NumberFormat.supportedLocalesOf(l).length > 0) return l
-    } catch { /* an invalid tag: try the next one */ }
-  }
-  return undefined
+/**
+ * Dates and currency names in the words' language, from the browser's Intl data where it has that
+ * language; where it does not (Chromium ships none for kk, ky, uz, tg, tk), ISO dates and currency codes
+ * rather than English in the middle of another language.
+ */
+function texts (language: string): Pick<Look, 'date' | 'name'> {
+  try {
+    const names = new Intl.DisplayNames(language, { type: 'currency' })
+    if (language === 'en' || names.of('USD') !== 'US Dollar') {
+      const dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' })
+      return { date: (d) => dates.format(Date.parse(d)), name: (c) => names.of(c) ?? c }
+    }
+  } catch { /* no Intl.DisplayNames */ }
+  return { date: (d) => d, name: (c) => c }
 }
 
 /**
@@ -40,8 +53,15 @@ function pickLocale (wanted: string | null): string | undefined {
 export function mount (host: HTMLElement, origin: string): () => void {
   const get = (name: string): string | null => host.getAttribute(name) ?? host.getAttribute('data-' + name)
   const num = (name: string, fallback: number): number => Number(get(name)) || fallback
+  const tags = [get('locale'), document.documentElement.lang, navigator.language]
+  let locale: string | undefined
+  try {
+    locale = Intl.NumberFormat.supportedLocalesOf(tags.filter((l): l is string => !!l))[0]
+  } catch { /* an invalid tag: the browser's own locale */ }
+  const language = languageOf(tags.find(Boolean) ?? '')
+  const words = wordsOf(language)
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
-  root.innerHTML = style(root) + HTML
+  root.innerHTML = style(root) + html(words)
   const $ = (s: string): HTMLElement => root.querySelector(s) as HTMLElement
   const w = $('.w')
   const v = $('.v')
@@ -51,30 +71,37 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const button = $('button')
 
   const symbols = (get('symbols') ?? '').toUpperCase().split(/[\s,]+/).filter(Boolean)
-  const locale = pickLocale(get('locale'))
-  const inverse = /^USD\//i.test(get('direction') ?? '')
-  const href = get('href')
+  const look: Look = {
+    locale,
+    words,
+    inverse: /^USD\//i.test(get('direction') ?? ''),
+    href: get('href'),
+    ...texts(language)
+  }
   const speed = num('speed', 50)
   const grace = num('grace', 10_000)
-  const rates = new Map<string, Rate>()
+  let shown: Rate[] = []
   let seconds = 0
   let offline: ReturnType<typeof setTimeout> | undefined
 
   button.onclick = () => {
     button.setAttribute('aria-pressed', String(w.classList.toggle('h')))
   }
+  tooltip(v, $('.tip'))
 
   const render = (): void => {
-    const shown = [...rates.values()].sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
+    const display = get('display')
+    w.classList.toggle('k', display === 'compact' || (display !== 'full' && host.clientWidth < COMPACT_BELOW))
     if (shown.length === 0) return
-    const items = shown.map((r) => formatItem(r, locale, inverse, href))
-    const html = items.map((i) => i.html).join('')
-    v.setAttribute('aria-label', 'Exchange rates: ' + items.map((i) => i.text).join('; '))
-    main.innerHTML = `<span>${html}</span>`
+    const items = shown.map((r) => formatItem(r, look))
+    const line = items.map((i) => i.html).join('')
+    v.setAttribute('aria-label', `${words[W.rates]}: ${items.map((i) => i.text).join('; ')}`)
+    main.innerHTML = `<span>${line}</span>`
     // enough repeats per copy to fill the width, so the loop has no gap at the wrap
     const one = (main.firstChild as HTMLElement).getBoundingClientRect().width
     const n = one > 0 ? Math.max(1, Math.ceil(v.clientWidth / one)) : 1
-    const hidden = `<span aria-hidden="true" inert>${html.replace(/<a /g, '<a tabindex="-1" ')}</span>`
+    // the repeats show the same tooltips under the pointer, but are out of the tab order and the accessibility tree
+    const hidden = `<span aria-hidden="true">${line.replace(/tabindex="0"/g, 'tabindex="-1"')}</span>`
     main.innerHTML += hidden.repeat(n - 1)
     copy.innerHTML = hidden.repeat(n)
     const s = (n * one) / speed
@@ -94,28 +121,24 @@ export function mount (host: HTMLElement, origin: string): () => void {
     } else if (offline === undefined) {
       offline = setTimeout(() => {
         w.classList.add('o')
-        status.textContent = 'offline'
+        status.textContent = words[W.offline] as string
       }, grace)
     }
   }
-  showLive(false)
 
   const resize = new ResizeObserver(render)
   resize.observe(v)
-  const stop = openFeed({
-    base: new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'),
-    symbols: symbols.join(','),
-    retry: num('retry', 1000),
-    poll: num('poll', 30_000),
-    onRates (list, full) {
-      if (full) rates.clear()
-      for (const r of list) rates.set(r.base, r)
-      render()
-    },
-    onLive: showLive
+  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, num('retry', 1000), num('poll', 30_000), (all, live) => {
+    showLive(live)
+    const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
+      .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
+    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
+    if (next.length === shown.length && next.every((r, i) => r === shown[i])) return
+    shown = next
+    render()
   })
   return () => {
-    stop()
+    leave()
     resize.disconnect()
     clearTimeout(offline)
   }

@@ -56,6 +56,31 @@ t.test('keeps the state: snapshot, then updates merged by pair; subscribe swaps 
   t.equal(c.status().seq, 2)
 })
 
+t.test('symbols changed while the socket is still connecting are asked for once it opens', async (t) => {
+  const app = await build(t)
+  const seen = upgrades(app)
+  await app.store.publish(publishInput(fiveRates()))
+  const host = await listen(app)
+  const { c, events } = client(t, { url: `ws://${host}/v1/ws`, symbols: ['KZT'] })
+  c.subscribe(['UZS', 'TJS'])
+  await until(() => events.includes('snapshot 1 TJS,UZS'), 5000, 'a snapshot of the new symbols')
+  t.same(c.rates().map((r) => r.base), ['TJS', 'UZS'], 'the symbols asked for last win')
+  t.equal(seen.urls.length, 1, 'over the same connection')
+})
+
+t.test('an empty symbol list asks for every currency', async (t) => {
+  const app = await build(t)
+  const seen = upgrades(app)
+  await app.store.publish(publishInput(fiveRates()))
+  const host = await listen(app)
+  const { c, events } = client(t, { url: `ws://${host}/v1/ws`, symbols: ['KZT'] })
+  await until(() => events.length === 1)
+  c.subscribe([])
+  await until(() => c.rates().length === 5, 5000, 'all five rates')
+  t.same(seen.urls, ['/v1/ws?symbols=KZT', '/v1/ws'], 'a subscribe names at least one symbol: it reconnects without a filter')
+  t.same(events, ['snapshot 1 KZT', 'snapshot 1 KGS,KZT,TJS,UZS,TMT'])
+})
+
 t.test('after a server restart it honours the 1012 hint and resumes with since', async (t) => {
   const first = await build(t, { env: { FX_SHUTDOWN_RETRY_MS: '400' } })
   await first.store.publish(publishInput(fiveRates()))
