@@ -45,7 +45,7 @@ async function open (set: string, s: ClientSet, kind: Kind, url: string, localAd
       ws.once('error', reject)
       ws.once('close', (code) => { if (first) reject(new Error(`closed with ${code} before the snapshot`)) })
     } else if (kind === 'socketio') {
-      const socket: Socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, localAddress, perMessageDeflate: false } as Parameters<typeof io>[1])
+      const socket: Socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, localAddress } as Parameters<typeof io>[1])
       s.closers.push(() => socket.disconnect())
       socket.on('fx', (text: string) => data(text))
       socket.once('connect_error', reject)

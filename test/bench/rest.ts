@@ -127,7 +127,7 @@ try {
     }
   }
   process.stdout.write(`REST, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${REPS} interleaved repetitions; median (min–max)\n` +
-    `service: node dist/server.js (LOG_LEVEL default / warn); baseline: bare Fastify with the same bytes and headers\n\n` +
+    'service: node dist/server.js (LOG_LEVEL default / warn); baseline: bare Fastify with the same bytes and headers\n\n' +
     table(['config path', 'service req/s', 'baseline req/s', 'ratio', 'svc p99 ms', 'base p99 ms', 'other codes'], rows) + '\n')
   const worst = (names: string[]): number => Math.min(...CONFIGS.flatMap(([cfg]) => names.map((n) => (results[cfg]?.[n]?.ratio ?? 0))))
   writePart('rest', {
