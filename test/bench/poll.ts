@@ -12,7 +12,7 @@ import { pollCycle, record, writeState } from './state.js'
 import { QUICK, figure, show, table, writePart } from './stats.js'
 
 const CYCLES = Number(process.env.BENCH_POLL_CYCLES ?? (QUICK ? 60 : 300))
-const COLD_REPS = Number(process.env.BENCH_COLD_REPS ?? (QUICK ? 3 : 5))
+const COLD_REPS = Number(process.env.BENCH_COLD_REPS ?? (QUICK ? 2 : 5))
 
 const rec = record('2025-11-26')
 const previous = { quote: 'USD', seq: 1, updatedAt: '2025-11-25T12:00:00.000Z', rates: pollCycle(record('2025-11-25'), undefined, {}).rates }

@@ -4,13 +4,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { pino } from 'pino'
-import { Server as SocketIoServer } from 'socket.io'
-import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { createMemoryStore } from '../../src/store/memory.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 
 type Command = { type: 'mem' } | { type: 'publish', round: number } | { type: 'stop' }
@@ -24,7 +18,11 @@ const ratesOf = (round: number) => fiveRates({ KZT: 500 + round })
 const snapshotText = (): string => JSON.stringify({ type: 'snapshot', seq: 1, rates: ratesOf(0) })
 const updateText = (round: number): string => JSON.stringify({ type: 'update', seq: round + 1, rates: ratesOf(round).filter((r) => r.base === 'KZT') })
 
+// each contender loads only its own modules: a raw server's start-up and memory carry nothing of the app
 async function startHub (): Promise<Running> {
+  const [{ pino }, { buildApp }, { loadConfig }, { createMemoryStore }] = await Promise.all([
+    import('pino'), import('../../src/app.js'), import('../../src/config.js'), import('../../src/store/memory.js')
+  ])
   const config = loadConfig({ ...process.env, FX_STATE_DIR: '/nonexistent' })
   const store = createMemoryStore({ quote: config.quote })
   // the service's own logger at its configured level; the sink is discarded so the harness reads nothing
@@ -40,6 +38,7 @@ async function startHub (): Promise<Running> {
 }
 
 async function startRaw (): Promise<Running> {
+  const { WebSocketServer } = await import('ws')
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 4096 })
   await new Promise<void>((resolve) => wss.once('listening', resolve))
   const snapshot = Buffer.from(snapshotText())
@@ -58,6 +57,7 @@ async function startRaw (): Promise<Running> {
 }
 
 async function startSocketIo (): Promise<Running> {
+  const { Server: SocketIoServer } = await import('socket.io')
   const http = createServer()
   const io = new SocketIoServer(http, { transports: ['websocket'], perMessageDeflate: false, serveClient: false, maxHttpBufferSize: 4096 })
   const snapshot = snapshotText()
