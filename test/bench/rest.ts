@@ -59,18 +59,20 @@ function startLoad (): ChildProcess {
 
 let load = startLoad()
 /** One bounded autocannon run; a run that does not come back in time is killed and counted as stalled. */
-async function measure (cmd: LoadCommand): Promise<LoadResult & { stalled: boolean }> {
+async function measure (cmd: LoadCommand, want: string): Promise<LoadResult & { stalled: boolean }> {
   const child = load
   try {
     const r = await within((cmd.durationS + 20) * 1000, cmd.url, new Promise<LoadResult>((resolve, reject) => {
       child.once('message', (m: LoadResult | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)))
       child.send(cmd)
     }))
-    return { ...r, stalled: r.reqPerSec === 0 }
+    // throughput counts the expected answers only: a reset or timed-out request has no status at all
+    const reqPerSec = (r.codes[want] ?? 0) / r.durationS
+    return { ...r, reqPerSec, stalled: reqPerSec === 0 }
   } catch {
     child.kill('SIGKILL')
     load = startLoad()
-    return { reqPerSec: 0, p99: NaN, p50: NaN, codes: {}, errors: 0, timeouts: 0, stalled: true }
+    return { durationS: cmd.durationS, reqPerSec: 0, p99: NaN, p50: NaN, codes: {}, errors: 0, timeouts: 0, stalled: true }
   }
 }
 
@@ -98,11 +100,11 @@ try {
     return { url: c.origin + p.path, headers: rec.ifNoneMatch === undefined ? {} : { 'if-none-match': rec.ifNoneMatch }, connections: CONNECTIONS, durationS }
   }
   // warm-up: JIT, connection pools and the service's first-request work, outside the measured runs
-  for (const [, c] of contenders) for (const p of QUICK ? PATHS.slice(0, 1) : PATHS) if (!p.notModified) await measure(commandFor(c, p, 1))
+  for (const [, c] of contenders) for (const p of QUICK ? PATHS.slice(0, 1) : PATHS) if (!p.notModified) await measure(commandFor(c, p, 1), '200')
   for (let rep = 0; rep < REPS; rep++) {
     for (const p of PATHS) {
       for (const [name, c] of contenders) {
-        const r = await measure(commandFor(c, p, DURATION_S))
+        const r = await measure(commandFor(c, p, DURATION_S), p.notModified ? '304' : '200')
         runs.set(key(name, p), [...(runs.get(key(name, p)) ?? []), r])
       }
     }
@@ -119,16 +121,18 @@ try {
       const want = p.notModified ? '304' : '200'
       const svcRuns = runs.get(key(`service/${cfg}`, p)) ?? []
       const stalled = svcRuns.some((r) => r.stalled)
-      const unexpected = svcRuns.reduce((n, r) => n + Object.entries(r.codes).reduce((m, [code, count]) => m + (code === want ? 0 : count), 0), 0)
+      const other: Record<string, number> = {}
+      for (const r of svcRuns) for (const [code, count] of Object.entries(r.codes)) if (code !== want) other[code] = (other[code] ?? 0) + count
+      const unexpected = Object.values(other).reduce((a, b) => a + b, 0)
       const rr = ratio(svc.median, base.median)
       ;(results[cfg] as Record<string, unknown>)[p.name] = { service: svc, baseline: base, ratio: rr, stalled, unexpected }
       rows.push([`${cfg} ${p.name}`, stalled ? `${show(svc, 0)} stalled` : show(svc, 0), show(base, 0), rr.toFixed(2),
-        show(fig(`service/${cfg}`, p, (r) => r.p99), 0), show(fig('baseline', p, (r) => r.p99), 0), unexpected])
+        show(fig(`service/${cfg}`, p, (r) => r.p99), 0), show(fig('baseline', p, (r) => r.p99), 0), Object.entries(other).map(([c, n]) => `${c === 'undefined' ? 'none' : c}×${n}`).join(' ') || '-'])
     }
   }
   process.stdout.write(`REST, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${REPS} interleaved repetitions; median (min–max)\n` +
     'service: node dist/server.js (LOG_LEVEL default / warn); baseline: bare Fastify with the same bytes and headers\n\n' +
-    table(['config path', 'service req/s', 'baseline req/s', 'ratio', 'svc p99 ms', 'base p99 ms', 'other codes'], rows) + '\n')
+    table(['config path', 'service req/s', 'baseline req/s', 'ratio', 'svc p99 ms', 'base p99 ms', 'other statuses'], rows) + '\n')
   const worst = (names: string[]): number => Math.min(...CONFIGS.flatMap(([cfg]) => names.map((n) => (results[cfg]?.[n]?.ratio ?? 0))))
   writePart('rest', {
     durationS: DURATION_S,
