@@ -1,119 +1,141 @@
-// Fan-out benchmark: N WebSocket clients (spread over child processes) on one instance of the real app,
-// and N more on a bare `ws` server broadcasting the same bytes, each server in its own process. Rounds
-// alternate between the two so that background load hits both alike. Reports the delivery latency of
-// one update (p50/p99/max over every client of every measured round) and server memory per connection.
+// Fan-out benchmark: N clients (spread over client processes and source addresses) on one server process
+// per contender: the hub over WebSocket, a bare `ws` server broadcasting the same bytes, the hub over SSE,
+// and Socket.IO (websocket transport, io.emit). Each repetition starts every contender afresh, in turn, so
+// background load hits all alike; it measures the connect time of N clients, server memory per idle
+// connection, and the delivery latency of one update to every client over several rounds.
 //
-//   npx tsx test/bench/hub.ts        BENCH_CLIENTS (10000), BENCH_PROCS (4), BENCH_ROUNDS (10)
+//   node --import tsx test/bench/hub.ts [--quick]   BENCH_CLIENTS (10000,19900), BENCH_PROCS (4), BENCH_REPS (3), BENCH_ROUNDS (5)
 //
-// Each connection costs one file descriptor in its server process and one in a client process, so
-// `ulimit -n` must exceed BENCH_CLIENTS (server) and 2 × BENCH_CLIENTS / BENCH_PROCS (clients). Loopback
-// connections use ephemeral ports (net.ipv4.ip_local_port_range, about 28,000 by default): 2 × BENCH_CLIENTS
-// must stay below that.
+// Each connection costs a file descriptor in its server and in a client process: `ulimit -n` must exceed N.
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import type { Kind } from './clients.js'
+import { QUICK, figure, pct, ratio, show, table, within, writePart } from './stats.js'
+import type { Figure } from './stats.js'
 
-const N = Number(process.env.BENCH_CLIENTS ?? 10_000)
+const SIZES = (process.env.BENCH_CLIENTS ?? (QUICK ? '2000' : '10000,19900')).split(',').map(Number)
 const PROCS = Number(process.env.BENCH_PROCS ?? 4)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10)
-const TARGETS = ['hub', 'raw'] as const
-type Target = typeof TARGETS[number]
+const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 3))
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5))
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
+interface Spec { name: string, server: string, kind: Kind, path: string }
+const CONTENDERS: Spec[] = [
+  { name: 'hub-ws', server: 'hub', kind: 'ws', path: '/v1/ws' },
+  { name: 'raw-ws', server: 'raw', kind: 'ws', path: '/' },
+  { name: 'hub-sse', server: 'hub', kind: 'sse', path: '/v1/stream' },
+  { name: 'socketio', server: 'socketio', kind: 'socketio', path: '' }
+]
+// the larger size is the WebSocket comparison the targets name; SSE and Socket.IO are compared at the first.
+// SSE has no ratio target (its figures are printed beside WebSocket's), so the quick run leaves it out.
+const contendersAt = (n: number): Spec[] => n !== SIZES[0] ? CONTENDERS.slice(0, 2) : QUICK ? CONTENDERS.filter((c) => c.kind !== 'sse') : CONTENDERS
+
 interface Mem { rss: number, heapUsed: number }
+interface Rep { connectS: number, rss: number, heap: number, p50: number, p99: number, sendMs: number }
 
 function spawn (file: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess {
   return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], env: { ...process.env, ...env }, stdio: 'inherit' })
 }
 
 /** Sends `msg` (if any) and resolves with the child's next message of type `reply` (for `set`, if given). */
-async function ask<T> (child: ChildProcess, reply: string, msg?: object, set?: string): Promise<T> {
-  return await new Promise<T>((resolve, reject) => {
-    const onMessage = (m: { type: string, set?: string, error?: string }): void => {
-      if (m.type === 'failed') { child.off('message', onMessage); reject(new Error(m.error)) }
-      if (m.type !== reply || (set !== undefined && m.set !== set)) return
-      child.off('message', onMessage)
-      resolve(m as T)
-    }
-    child.on('message', onMessage)
-    if (msg !== undefined) child.send(msg)
-  })
+async function ask<T> (child: ChildProcess, reply: string, msg?: object, set?: string, timeoutMs = 120_000): Promise<T> {
+  let onMessage: ((m: { type: string, set?: string, error?: string }) => void) | undefined
+  try {
+    return await within(timeoutMs, `waiting for ${reply}`, new Promise<T>((resolve, reject) => {
+      onMessage = (m) => {
+        if (m.type === 'failed') reject(new Error(m.error))
+        if (m.type === reply && (set === undefined || m.set === set)) resolve(m as T)
+      }
+      child.on('message', onMessage)
+      if (msg !== undefined) child.send(msg)
+    }))
+  } finally {
+    if (onMessage !== undefined) child.off('message', onMessage)
+  }
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+async function exited (p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return
+  await new Promise((resolve) => p.once('exit', resolve))
+}
 
-const servers = new Map<Target, { child: ChildProcess, port: number, before: Mem, after?: Mem, latencies: number[], roundP99: number[], loopMs: number[], connectS: number }>()
-for (const target of TARGETS) {
-  // heartbeats and pings are timer-driven broadcasts of their own: kept out of the measured rounds
-  const child = spawn('./server.ts', [target], {
-    WS_MAX_CONNECTIONS_PER_IP: String(N + 1000),
-    WS_MAX_CONNECTIONS: String(N + 1000),
+/** One repetition of one contender: a fresh server, N connections, ROUNDS measured updates after a warm-up. */
+async function runOnce (spec: Spec, n: number, clients: ChildProcess[], set: string): Promise<Rep> {
+  const server = spawn('./server.ts', [spec.server], {
+    WS_MAX_CONNECTIONS_PER_IP: String(n + 1000),
+    WS_MAX_CONNECTIONS: String(n + 1000),
+    // heartbeats and pings are timer-driven broadcasts of their own: kept out of the measured rounds
     WS_HEARTBEAT_MS: '3600000',
     WS_PING_MS: '3600000'
   })
-  const { port } = await ask<{ port: number }>(child, 'listening')
-  const before = await ask<Mem>(child, 'mem', { type: 'mem' })
-  servers.set(target, { child, port, before, latencies: [], roundP99: [], loopMs: [], connectS: 0 })
-}
-const clients = Array.from({ length: PROCS }, () => spawn('./clients.ts'))
-await Promise.all(clients.map(async (c) => await new Promise((resolve) => c.once('spawn', resolve))))
-
-for (const [target, s] of servers) {
-  const started = Date.now()
-  await Promise.all(clients.map(async (c, i) => {
-    const count = Math.floor(N / PROCS) + (i < N % PROCS ? 1 : 0)
-    const url = `ws://127.0.0.1:${s.port}${target === 'hub' ? '/v1/ws' : '/'}`
-    await ask(c, 'ready', { type: 'connect', set: target, url, count }, target)
-  }))
-  s.connectS = (Date.now() - started) / 1000
-  s.after = await ask<Mem>(s.child, 'mem', { type: 'mem' })
-}
-
-for (let round = 1; round <= ROUNDS + 1; round++) {
-  for (const [target, s] of servers) {
-    const seq = round + 1
-    await Promise.all(clients.map(async (c) => await ask(c, 'armed', { type: 'expect', set: target, seq }, target)))
-    const received = Promise.all(clients.map(async (c) => await ask<{ times: number[] }>(c, 'received', undefined, target)))
-    const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(s.child, 'published', { type: 'publish', round })
-    const all = (await received).flatMap((r) => r.times)
-    if (all.length !== N) throw new Error(`${target}: ${all.length} of ${N} clients received seq ${seq}`)
-    if (round === 1) continue // warm-up: JIT and first-touch allocations
-    s.loopMs.push(loopMs)
-    const round99 = all.map((t) => t - t0).sort((a, b) => a - b)
-    s.roundP99.push(pct(round99, 99))
-    s.latencies.push(...round99)
+  try {
+    const { port } = await ask<{ port: number }>(server, 'listening')
+    const before = await ask<Mem>(server, 'mem', { type: 'mem' })
+    const scheme = spec.kind === 'sse' ? 'http' : spec.kind === 'ws' ? 'ws' : 'http'
+    const started = performance.now()
+    await Promise.all(clients.map(async (c, i) => {
+      const count = Math.floor(n / PROCS) + (i < n % PROCS ? 1 : 0)
+      const offset = i * Math.ceil(n / PROCS)
+      await ask(c, 'ready', { type: 'connect', set, kind: spec.kind, url: `${scheme}://127.0.0.1:${port}${spec.path}`, count, offset }, set, 300_000)
+    }))
+    const connectS = (performance.now() - started) / 1000
+    const after = await ask<Mem>(server, 'mem', { type: 'mem' })
+    const latencies: number[] = []
+    const sends: number[] = []
+    for (let round = 1; round <= ROUNDS + 1; round++) {
+      await Promise.all(clients.map(async (c) => await ask(c, 'armed', { type: 'expect', set, seq: round + 1 }, set)))
+      const received = Promise.all(clients.map(async (c) => await ask<{ times: number[] }>(c, 'received', undefined, set, 60_000)))
+      const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(server, 'published', { type: 'publish', round })
+      const all = (await received).flatMap((r) => r.times)
+      if (all.length !== n) throw new Error(`${spec.name}: ${all.length} of ${n} clients received seq ${round + 1}`)
+      if (round === 1) continue // warm-up: JIT and first-touch allocations
+      sends.push(loopMs)
+      latencies.push(...all.map((t) => t - t0))
+    }
+    latencies.sort((a, b) => a - b)
+    return { connectS, rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, p50: pct(latencies, 50), p99: pct(latencies, 99), sendMs: figure(sends).median }
+  } finally {
+    await Promise.all(clients.map(async (c) => await ask(c, 'closed', { type: 'close', set }, set).catch(() => {})))
+    server.send({ type: 'stop' })
+    const killer = setTimeout(() => server.kill('SIGKILL'), 10_000)
+    await exited(server)
+    clearTimeout(killer)
   }
 }
-for (const c of clients) c.send({ type: 'stop' })
-for (const s of servers.values()) s.child.send({ type: 'stop' })
-await Promise.all([...clients, ...[...servers.values()].map((s) => s.child)].map(async (p) => await new Promise((resolve) => p.once('exit', resolve))))
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
-const rows = [...servers].map(([target, s]) => {
-  const sorted = [...s.latencies].sort((a, b) => a - b)
-  const after = s.after as Mem
-  return {
-    target,
-    p50: pct(sorted, 50),
-    p99: pct(sorted, 99),
-    max: sorted.at(-1) ?? NaN,
-    loopMs: median(s.loopMs),
-    p99Median: median(s.roundP99),
-    rss: (after.rss - s.before.rss) / N,
-    heap: (after.heapUsed - s.before.heapUsed) / N,
-    connectS: s.connectS
+type Summary = Record<keyof Rep, Figure>
+const results: Record<string, Record<string, Summary>> = {}
+const lines: string[] = []
+for (const n of SIZES) {
+  const clients = Array.from({ length: PROCS }, () => spawn('./clients.ts'))
+  const reps = new Map<string, Rep[]>()
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const spec of contendersAt(n)) {
+        const r = await runOnce(spec, n, clients, `${spec.name}-${rep}`)
+        reps.set(spec.name, [...(reps.get(spec.name) ?? []), r])
+      }
+    }
+  } finally {
+    for (const c of clients) c.send({ type: 'stop' })
+    await Promise.all(clients.map(exited))
   }
-})
-const ms = (x: number): string => x.toFixed(1).padStart(8)
-const kb = (x: number): string => (x / 1024).toFixed(1).padStart(12)
-const [hub, raw] = rows as [typeof rows[0], typeof rows[0]]
-const lines = [
-  `fan-out of one update to ${N} WebSocket clients per server (${PROCS} client processes, ${ROUNDS} alternating rounds after a warm-up)`,
-  '',
-  'server   p50 ms   p99 ms   max ms  p99 med  send ms  RSS KB/conn  heap KB/conn  connect s',
-  ...rows.map((r) => `${r.target.padEnd(6)}${ms(r.p50)} ${ms(r.p99)} ${ms(r.max)} ${ms(r.p99Median)} ${ms(r.loopMs)} ${kb(r.rss)}  ${kb(r.heap)}  ${r.connectS.toFixed(1).padStart(9)}`),
-  '',
-  `hub p99 / raw p99 = ${(hub.p99 / raw.p99).toFixed(2)} over all rounds, ${(hub.p99Median / raw.p99Median).toFixed(2)} as the median of per-round p99 (target <= 1.2)`,
-  `send ms = median time the server spends in its publish call; hub / raw = ${(hub.loopMs / raw.loopMs).toFixed(2)}`
-]
-process.stdout.write(`${lines.join('\n')}\n`)
+  const summary: Record<string, Summary> = {}
+  for (const [name, list] of reps) {
+    summary[name] = Object.fromEntries((Object.keys(list[0] as Rep) as Array<keyof Rep>).map((k) => [k, figure(list.map((r) => r[k]))])) as Summary
+  }
+  results[String(n)] = summary
+  lines.push(`\nfan-out of one update to ${n} clients per server (${PROCS} client processes, ${REPS} repetitions of ${ROUNDS} rounds after a warm-up); median (min–max)\n`,
+    table(['server', 'p50 ms', 'p99 ms', 'send ms', 'RSS KB/conn', 'heap KB/conn', 'connect s'], Object.entries(summary).map(([name, s]) => [
+      name, show(s.p50), show(s.p99), show(s.sendMs), show({ ...s.rss, median: s.rss.median / 1024, min: s.rss.min / 1024, max: s.rss.max / 1024 }), show({ ...s.heap, median: s.heap.median / 1024, min: s.heap.min / 1024, max: s.heap.max / 1024 }), show(s.connectS, 2)
+    ])))
+  const hub = summary['hub-ws'] as Summary
+  const raw = summary['raw-ws'] as Summary
+  lines.push(`hub-ws / raw-ws: p99 ${ratio(hub.p99.median, raw.p99.median).toFixed(2)}, RSS ${ratio(hub.rss.median, raw.rss.median).toFixed(2)}, heap ${ratio(hub.heap.median, raw.heap.median).toFixed(2)}, connect time ${ratio(hub.connectS.median, raw.connectS.median).toFixed(2)}`)
+  const sio = summary.socketio
+  if (sio !== undefined) lines.push(`hub-ws / socketio: p99 ${ratio(hub.p99.median, sio.p99.median).toFixed(2)}, RSS ${ratio(hub.rss.median, sio.rss.median).toFixed(2)}, heap ${ratio(hub.heap.median, sio.heap.median).toFixed(2)}`)
+}
+process.stdout.write(lines.join('\n') + '\n')
+writePart('hub', { sizes: SIZES, procs: PROCS, reps: REPS, rounds: ROUNDS, results })
