@@ -26,7 +26,7 @@ export default [
   layer('plugins', ['domain', 'sources', 'reconciler', 'poller', 'store'], [], ['../app.js', '../server.js']),
   layer('routes', ['domain', 'store', 'hub'], ['ioredis', 'undici']),
   layer('hub', ['domain', 'store'], ['ioredis', 'undici']),
-  layer('client', ['domain', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
-  layer('widget', ['domain', 'client', 'hub'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
+  layer('client', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
+  layer('widget', ['domain', 'client'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
   // demo/ is an entry point like server.ts: it may import anything
 ]

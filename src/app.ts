@@ -10,13 +10,12 @@ import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
 import { RatesError } from './domain/errors.js'
 import accessLog, { loggerOptions } from './plugins/access-log.js'
-import docs from './plugins/docs.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
 import storePlugin from './plugins/store.js'
 import hub from './hub/hub.js'
 import { refuseStrayUpgrades } from './hub/upgrades.js'
-import asyncApiRoutes from './routes/asyncapi.js'
+import docs from './routes/docs.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, refuseWhileClosing } from './routes/errors.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
@@ -98,7 +97,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
   await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
   await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote, ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() }) })
-  await app.register(asyncApiRoutes)
   await app.register(widgetRoutes)
   await app.register(hub, {
     prefix: '/v1',

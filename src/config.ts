@@ -3,7 +3,7 @@ import { RatesError } from './domain/errors.js'
 import { CurrencySchema } from './domain/rate.js'
 import { HOME_SOURCE, SOURCE_IDS, isSourceId } from './domain/sources.js'
 import type { SourceId } from './domain/sources.js'
-import type { HubLimits } from './hub/limits.js'
+import type { HubLimits } from './domain/limits.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 

@@ -1,6 +1,7 @@
 import type { Rate } from '../domain/rate.js'
-import type { ServerMessage } from '../hub/protocol.js'
-import { backoffDelay, retryHint } from './backoff.js'
+import { retryHint } from '../domain/protocol.js'
+import type { ServerMessage } from '../domain/protocol.js'
+import { backoffDelay } from './backoff.js'
 import type { BackoffOptions } from './backoff.js'
 
 // method syntax makes handler parameters bivariant, so DOM, undici and `ws` sockets all fit

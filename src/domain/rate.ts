@@ -7,6 +7,13 @@ export const IsoDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected Y
 export const TimestampSchema = z.string().datetime({ offset: true })
 export const SourceIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/)
 
+/** The most currencies one filter (a `symbols` parameter, a `subscribe` message) may name. */
+export const MAX_SYMBOLS = 32
+/** A `symbols` query parameter, REST and push alike: comma-separated bases, any case, such as `kzt,UZS`. */
+export const SymbolListSchema = z.string()
+  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''))
+  .pipe(z.array(CurrencySchema).min(1, 'expected a comma-separated list such as KZT,UZS').max(MAX_SYMBOLS))
+
 export const BasisSchema = z.enum(['official', 'consensus']).meta({ id: 'Basis' })
 export const CadenceSchema = z.enum(['daily', 'weekly', 'peg']).meta({ id: 'Cadence' })
 export type Basis = z.infer<typeof BasisSchema>
@@ -48,6 +55,9 @@ export const RateSchema = z.object({
   sources: z.array(SourceVoteSchema)
 }).meta({ id: 'Rate' })
 export type Rate = z.infer<typeof RateSchema>
+
+// Snapshot, Fixing and Quote declare fields shaped like Rate's on purpose: each is its own contract (and
+// OpenAPI component) with its own key order on the wire, so none is derived from another.
 
 /** The set of rates under one monotonically increasing `seq`. */
 export const SnapshotSchema = z.object({

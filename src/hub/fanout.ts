@@ -1,5 +1,6 @@
-import type { Snapshot } from '../domain/rate.js'
-import { createFrame, diffRates, filterRates, heartbeatOf } from './messages.js'
+import { diffRates } from '../domain/changes.js'
+import type { Rate, Snapshot } from '../domain/rate.js'
+import { createFrame, filterRates, heartbeatOf } from './messages.js'
 import type { Filter, Frame } from './messages.js'
 
 export type Transport = 'ws' | 'sse'
@@ -88,7 +89,7 @@ export function createFanout ({ sent, now }: { sent: SentCounter, now: () => Dat
     },
     /** Forwards one store publish: only changed rates, to the groups they concern. */
     publish (snapshot: Snapshot, previous: Snapshot | undefined): void {
-      const changed = previous === undefined ? undefined : diffRates(previous, snapshot)
+      const changed = previous === undefined ? undefined : updatable(previous, snapshot)
       if (changed?.length === 0) return
       const frames = new Map<string, Frame>()
       for (const group of groups.values()) {
@@ -113,3 +114,9 @@ export function createFanout ({ sent, now }: { sent: SentCounter, now: () => Dat
 }
 
 export type Fanout = ReturnType<typeof createFanout>
+
+/** The changed rates, or undefined when an update cannot say what changed (a pair is gone) and clients need a snapshot. */
+function updatable (previous: Snapshot, next: Snapshot): Rate[] | undefined {
+  const { changed, removed } = diffRates(previous.rates, next.rates)
+  return removed.length > 0 ? undefined : changed
+}

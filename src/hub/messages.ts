@@ -1,5 +1,6 @@
+import { anyCurrent } from '../domain/freshness.js'
+import type { HeartbeatMessage, ServerMessage } from '../domain/protocol.js'
 import type { Rate, Snapshot } from '../domain/rate.js'
-import type { HeartbeatMessage, ServerMessage } from './protocol.js'
 
 /** A client's symbol filter; `key` groups clients that receive byte-identical messages. */
 export interface Filter {
@@ -67,33 +68,4 @@ export function heartbeatOf (snapshot: Snapshot | undefined, filter: Filter, now
     }
   }
   return { type: 'heartbeat', seq: snapshot.seq, status: anyCurrent(rates) ? 'live' : 'idle', nextExpectedAt: next }
-}
-
-/** A fresh rate exists; the peg is never stale, so it counts only when a client follows nothing else. */
-function anyCurrent (rates: readonly Rate[]): boolean {
-  const floating = rates.filter((r) => r.cadence !== 'peg')
-  return (floating.length > 0 ? floating : rates).some((r) => !r.stale)
-}
-
-/**
- * The rates of `next` whose published fields differ from `previous`, or undefined when an update cannot
- * express the change (a pair disappeared) and clients need a whole snapshot.
- */
-export function diffRates (previous: Snapshot, next: Snapshot): Rate[] | undefined {
-  const before = new Map(previous.rates.map((r) => [r.pair, r]))
-  const nextPairs = new Set(next.rates.map((r) => r.pair))
-  for (const pair of before.keys()) if (!nextPairs.has(pair)) return undefined
-  return next.rates.filter((r) => !sameValue(before.get(r.pair), r))
-}
-
-function sameValue (a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const ra = a as Record<string, unknown>
-  const rb = b as Record<string, unknown>
-  // an absent key and an undefined one serialise alike, so they are the same published value
-  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined)
-  if (ka.length !== Object.keys(rb).filter((k) => rb[k] !== undefined).length) return false
-  return ka.every((k) => sameValue(ra[k], rb[k]))
 }

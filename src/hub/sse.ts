@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify'
 import type { Snapshot } from '../domain/rate.js'
 import type { Fanout, Peer } from './fanout.js'
-import { jitter } from './limits.js'
 import type { Filter, Frame } from './messages.js'
+import { jitter } from './retry.js'
 
 export interface SsePeer extends Peer {
   /** Ends the stream after a final `retry:` so EventSource comes back after `retryMs`. */

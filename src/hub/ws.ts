@@ -1,12 +1,14 @@
 import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
+import type { HubLimits } from '../domain/limits.js'
+import { ClientMessageSchema } from '../domain/messages.js'
+import { CLOSE_RESTART, CLOSE_TRY_AGAIN, retryReason } from '../domain/protocol.js'
 import type { Snapshot } from '../domain/rate.js'
 import type { Fanout, Peer } from './fanout.js'
-import { jitter, createRateLimiter, retryReason } from './limits.js'
-import type { HubLimits } from './limits.js'
 import { createFrame, filterOf } from './messages.js'
 import type { Filter, Frame } from './messages.js'
-import { ClientMessageSchema } from './protocol.js'
+import { createRateLimiter } from './rate-limiter.js'
+import { jitter } from './retry.js'
 
 /** Invalid or over-rate client messages tolerated on one connection; the next one closes it with 1008. */
 export const MAX_STRIKES = 5
@@ -48,7 +50,7 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
       if (queued > 0 && queued + bytes.length > limits.maxBufferedBytes) {
         // a reader that fell this far behind would only be served stale data; it resumes with `since`
         ctx.dropped('slow_consumer')
-        socket.close(1013, retryReason('slow consumer', jitter(1000, 10_000)))
+        socket.close(CLOSE_TRY_AGAIN, retryReason('slow consumer', jitter(1000, 10_000)))
         return false
       }
       socket.send(bytes, { binary: false })
@@ -64,7 +66,7 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
       if (socket.readyState === socket.OPEN) socket.ping()
     },
     async shutdown (retryMs) {
-      if (socket.readyState === socket.OPEN) socket.close(1012, retryReason('restart', retryMs))
+      if (socket.readyState === socket.OPEN) socket.close(CLOSE_RESTART, retryReason('restart', retryMs))
       await closed
     },
     terminate: () => socket.terminate()

@@ -10,8 +10,3 @@ export function median (values: readonly number[]): number {
 export function deviationPct (value: number, reference: number): number {
   return (value - reference) / reference * 100
 }
-
-/** A signed percentage for a human-readable reason, e.g. `+2.31 %` or `-3.10 %`. */
-export function signedPct (pct: number): string {
-  return `${pct < 0 ? '-' : '+'}${Math.abs(pct).toFixed(2)} %`
-}

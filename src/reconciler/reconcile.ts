@@ -1,13 +1,14 @@
+import { orderRate } from '../domain/changes.js'
 import { startOfDay } from '../domain/dates.js'
 import { isPlausibleInverse, isUsableObservation, valueDateWindow } from '../domain/plausible.js'
 import type { Cadence, Change, Fixing, Observation, Rate, Snapshot, SourceVote } from '../domain/rate.js'
 import { PEGS } from '../domain/sources.js'
-import { orderRate } from './compare.js'
 import { isStale, nextExpectedAt, zoneOf } from './schedule.js'
 import { newestPrimaryDate, select } from './select.js'
 import type { Decision } from './select.js'
 
-export { changedRates, sameRates } from './compare.js'
+// the decision lives in domain/changes.ts; kept importable from here while the ingest pipeline moves
+export { changedRates, sameRates } from '../domain/changes.js'
 
 export interface ReconcileInput {
   /** Bases in output order, e.g. ['KGS', 'KZT', 'TJS', 'UZS', 'TMT']. */

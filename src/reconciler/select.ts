@@ -3,7 +3,8 @@ import { isUsableObservation } from '../domain/plausible.js'
 import type { Basis, Observation } from '../domain/rate.js'
 import { HOME_SOURCE, PEGS, SOURCE_IDS, SOURCE_INFO, isSourceId } from '../domain/sources.js'
 import type { SourceRole } from '../domain/sources.js'
-import { deviationPct, median, signedPct } from './median.js'
+import { deviationPct, median } from './median.js'
+import { reasons } from './reasons.js'
 
 /** Tolerance around a peg, in percent: a managed rate moves far less than a floating one. */
 export const PEG_TOLERANCE_PCT = 0.2
@@ -81,12 +82,12 @@ function prejudge (latest: readonly Observation[], tolerancePct: number): Vote[]
     const info = isSourceId(o.source) ? SOURCE_INFO[o.source] : undefined
     const vote: Vote = { id: o.source, inverse: o.inverse, date: o.date, role: info?.role, cadence: o.cadence, fetchedAt: o.fetchedAt, used: false }
     if (info === undefined) {
-      vote.reason = 'unknown source'
+      vote.reason = reasons.unknownSource
     } else if (info.mirrorOf !== undefined && dateOf.get(info.mirrorOf) === o.date) {
-      vote.reason = `mirror of ${info.mirrorOf}`
+      vote.reason = reasons.mirrorOf(info.mirrorOf)
     } else if (!(o.relErr <= maxRelErr)) {
       // a quote rounded to a few digits cannot confirm or refute a value within the tolerance
-      vote.reason = `low precision (±${(o.relErr * 100).toFixed(2)} %)`
+      vote.reason = reasons.lowPrecision(o.relErr)
     }
     return vote
   })
@@ -127,21 +128,21 @@ export function select (base: string, observations: readonly Observation[], opts
 
   if (home !== undefined && newest !== undefined && peg === undefined) {
     const gap = weekdaysBetween(home.date, newest)
-    if (gap > (home.cadence === 'weekly' ? 5 : 1)) home.reason = `behind: value date ${home.date}, newest ${newest}`
+    if (gap > (home.cadence === 'weekly' ? 5 : 1)) home.reason = reasons.behind(home.date, newest)
   }
 
   if (home !== undefined && home.reason === undefined) {
     const voters = votersOf(home.date)
     if (voters.length >= 2) {
       const dev = outside(home, median(voters.map((v) => v.inverse)))
-      if (dev !== undefined) home.reason = `outlier: ${signedPct(dev)} from the median of ${voters.length}`
+      if (dev !== undefined) home.reason = reasons.offMedian(dev, voters.length)
     }
     if (home.reason === undefined) {
       home.used = true
       for (const v of voters) {
         const dev = outside(v, home.inverse)
         if (dev === undefined) v.used = true
-        else v.reason = `outlier: ${signedPct(dev)} from the published value`
+        else v.reason = reasons.offPublished(dev)
       }
       return { inverse: home.inverse, date: home.date, basis: 'official', cadence: home.cadence, votes: label(votes, home.date) }
     }
@@ -157,7 +158,7 @@ export function select (base: string, observations: readonly Observation[], opts
   for (const v of voters) {
     const dev = outside(v, centre)
     if (dev === undefined) v.used = true
-    else v.reason = `outlier: ${signedPct(dev)} from the median of ${voters.length}`
+    else v.reason = reasons.offMedian(dev, voters.length)
   }
   const inverse = median(survivors.map((v) => v.inverse))
   return { inverse, date, basis: 'consensus', cadence: 'daily', votes: label(votes, date) }
@@ -168,7 +169,7 @@ function label (votes: Vote[], date: string): Vote[] {
   for (const v of votes) {
     if (v.used || v.reason !== undefined) continue
     // every undecided vote of the chosen date is a derived feed left out by votersOf
-    v.reason = v.date !== date ? `value date ${v.date}, not ${date}` : 'derived feed: used only as a fallback'
+    v.reason = v.date !== date ? reasons.otherDate(v.date, date) : reasons.derivedFallback
   }
   return votes
 }

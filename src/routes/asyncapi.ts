@@ -1,9 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { ApiDocumentSchema, documented } from '../domain/responses.js'
 import {
   ErrorMessageSchema, HeartbeatMessageSchema, SnapshotMessageSchema, SubscribeMessageSchema, UpdateMessageSchema
-} from '../hub/protocol.js'
+} from '../domain/messages.js'
 
 const SCHEMAS = '#/components/schemas/'
 
@@ -82,18 +80,3 @@ export function asyncApiDocument (): unknown {
     components: { schemas, messages }
   }
 }
-
-/** GET /asyncapi.json */
-const asyncApiRoutes: FastifyPluginAsync = async (fastify) => {
-  const doc = asyncApiDocument()
-  fastify.get('/asyncapi.json', {
-    schema: {
-      operationId: 'getAsyncApiDocument',
-      tags: ['documents'],
-      summary: 'The AsyncAPI document of the push messages',
-      response: { 200: documented('The AsyncAPI 3.0 document of /v1/ws and /v1/stream', ApiDocumentSchema) }
-    }
-  }, async () => doc)
-}
-
-export default asyncApiRoutes

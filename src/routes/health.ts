@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { anyCurrent } from '../domain/freshness.js'
 import type { SourceHealth } from '../domain/health.js'
 import { documented } from '../domain/responses.js'
 import { HealthSchema, ReadySchema } from './schemas.js'
@@ -29,7 +30,7 @@ const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify,
     const snapshot = fastify.store.snapshot()
     const reasons: string[] = []
     if (snapshot === undefined) reasons.push('no snapshot yet')
-    else if (!current(snapshot.rates)) reasons.push('every rate is stale')
+    else if (!anyCurrent(snapshot.rates)) reasons.push('every rate is stale')
     reasons.push(...fastify.store.health().reasons.map(publicReason))
     const polled = sources()
     if (snapshot === undefined && polled.length > 0 && polled.every((s) => !s.ok && s.consecutiveFailures > 0)) {
@@ -68,12 +69,6 @@ export function publicCode (code: string | null): string | null {
   if (/^RATES_[A-Z_]+$/.test(code)) return code
   if (/^(E[A-Z]+|UND_ERR_[A-Z_]+|AbortError|TimeoutError)$/.test(code)) return 'RATES_SOURCE_NETWORK'
   return 'RATES_INTERNAL'
-}
-
-/** At least one rate is fresh; a peg is never stale, so it proves nothing while floating rates exist. */
-function current (rates: ReadonlyArray<{ stale: boolean, cadence: string }>): boolean {
-  const floating = rates.filter((r) => r.cadence !== 'peg')
-  return (floating.length > 0 ? floating : rates).some((r) => !r.stale)
 }
 
 export default healthRoutes

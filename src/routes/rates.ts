@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
 import { pairOf } from '../domain/rate.js'
 import type { Snapshot } from '../domain/rate.js'
+import { etagMatches } from './conditional.js'
 import { BaseParamsSchema, HistoryQuerySchema, SymbolsQuerySchema, restResponses as r } from './schemas.js'
 
 // CDNs may keep an answer for a minute and serve it stale while revalidating or when we are down
@@ -47,7 +48,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     const filter = symbols === undefined ? '' : `-${[...new Set(symbols)].sort().join('.')}`
     const etag = `"${snapshot.seq}${filter}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
     if (symbols === undefined) return snapshot
     const wanted = new Set(symbols)
     return { ...snapshot, rates: snapshot.rates.filter((r) => wanted.has(r.base)) }
@@ -69,7 +70,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     if (rate === undefined) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
     const etag = `"${snapshot.seq}-${base}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL)
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
     return rate
   })
 
@@ -89,11 +90,6 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     reply.header('cache-control', CACHE_CONTROL)
     return { pair: pairOf(base, quote), base, quote, fixings: fixings.slice(Math.max(0, fixings.length - request.query.days)) }
   })
-}
-
-function matches (header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false
-  return header.split(',').some((t) => { const v = t.trim().replace(/^W\//, ''); return v === etag || v === '*' })
 }
 
 export default ratesRoutes

@@ -1,16 +1,13 @@
 import { z } from 'zod'
-import { BasisSchema, CurrencySchema, FixingSchema, IsoDateSchema, RateSchema, SnapshotSchema } from '../domain/rate.js'
+import { PublicSourceHealthSchema } from '../domain/health.js'
+import { BasisSchema, CurrencySchema, FixingSchema, IsoDateSchema, RateSchema, SnapshotSchema, SymbolListSchema } from '../domain/rate.js'
 import { ErrorSchema, RETRY_AFTER, bodiless, documented, refusal } from '../domain/responses.js'
 import type { HeaderDocs } from '../domain/responses.js'
 
 export { ErrorSchema }
 
-const symbolList = z.string()
-  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''))
-  .pipe(z.array(CurrencySchema).min(1, 'expected a comma-separated list such as KZT,UZS').max(32))
-
 export const SymbolsQuerySchema = z.object({
-  symbols: symbolList.optional().describe('Comma-separated bases to include, such as KZT,UZS (case-insensitive); all when absent')
+  symbols: SymbolListSchema.optional().describe('Comma-separated bases to include, such as KZT,UZS (case-insensitive); all when absent')
 }).strict()
 
 export const BaseParamsSchema = z.object({
@@ -40,14 +37,7 @@ export const ReadySchema = z.object({
   status: z.enum(['ready', 'not ready']),
   reasons: z.array(z.string()),
   seq: z.number().int().nullable(),
-  sources: z.array(z.object({
-    id: z.string(),
-    ok: z.boolean(),
-    lastSuccessAt: z.string().nullable(),
-    lastErrorAt: z.string().nullable(),
-    error: z.string().nullable(),
-    consecutiveFailures: z.number().int()
-  }))
+  sources: z.array(PublicSourceHealthSchema)
 }).meta({ id: 'Ready' })
 
 const ETAG: HeaderDocs = { ETag: { type: 'string', description: 'The snapshot `seq` (and the filter): send it back in If-None-Match' } }

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib'
 import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
 import { RETRY_AFTER, bodiless, documented, refusal } from '../domain/responses.js'
+import { etagMatches } from './conditional.js'
 
 /** dist/widget/ both from src/routes/ (tsx, tests) and from dist/routes/ (production). */
 export const WIDGET_DIR = new URL('../../dist/widget/', import.meta.url)
@@ -39,9 +40,7 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
     if (bundle === undefined) throw new RatesError('RATES_NOT_READY', 'the widget is not built: run npm run build', 503)
     reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', cache)
       .header('etag', bundle.etag).header('vary', 'Accept-Encoding')
-    if ((request.headers['if-none-match'] ?? '').split(',').some((t) => t.trim().replace(/^W\//, '') === bundle.etag)) {
-      return reply.code(304).send()
-    }
+    if (etagMatches(request.headers['if-none-match'], bundle.etag)) return reply.code(304).send()
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(bundle.gzip)
     return reply.send(bundle.raw)
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
-import type { ServerMessage } from '../../src/hub/protocol.js'
+import type { ServerMessage } from '../../src/domain/protocol.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 

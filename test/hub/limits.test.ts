@@ -3,7 +3,9 @@ import type { WebSocket as ServerSocket } from 'ws'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
 import { connect, listen, metric, refusal, until } from './clients.js'
-import { createConnectionCounter, createRateLimiter, jitter, originAllowed, shutdownHint } from '../../src/hub/limits.js'
+import { createConnectionCounter, originAllowed } from '../../src/hub/admission.js'
+import { createRateLimiter } from '../../src/hub/rate-limiter.js'
+import { jitter, shutdownHint } from '../../src/hub/retry.js'
 
 t.test('an oversize frame closes the connection with 1009', async (t) => {
   const app = await build(t, { env: { WS_MAX_PAYLOAD: '256' } })

@@ -1,6 +1,6 @@
 import { startService } from './process.js'
 import type { ServiceProcess } from './process.js'
-import type { ServerMessage } from '../../src/hub/protocol.js'
+import type { ServerMessage } from '../../src/domain/protocol.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 

@@ -1,5 +1,8 @@
 import { z } from 'zod'
-import { CurrencySchema, RateSchema, TimestampSchema } from '../domain/rate.js'
+import { CurrencySchema, MAX_SYMBOLS, RateSchema, SymbolListSchema, TimestampSchema } from './rate.js'
+
+// The push protocol's messages as zod schemas: the hub validates with them and the AsyncAPI document is
+// generated from them. Browser code takes only their types, through the zod-free ./protocol.js.
 
 /** Server -> client: the whole (filtered) state, sent on connect and after `subscribe`. */
 export const SnapshotMessageSchema = z.object({
@@ -37,7 +40,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
 /** Client -> server: replaces the symbol filter; answered with a snapshot of those symbols. */
 export const SubscribeMessageSchema = z.object({
   type: z.literal('subscribe'),
-  symbols: z.array(CurrencySchema).min(1).max(32)
+  symbols: z.array(CurrencySchema).min(1).max(MAX_SYMBOLS)
 }).strict()
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [SubscribeMessageSchema])
@@ -49,13 +52,9 @@ export type ErrorMessage = z.infer<typeof ErrorMessageSchema>
 export type ServerMessage = z.infer<typeof ServerMessageSchema>
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
 
-const symbolList = z.string()
-  .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''))
-  .pipe(z.array(CurrencySchema).min(1, 'expected a comma-separated list such as KZT,UZS').max(32))
-
 /** Query of `/v1/ws` and `/v1/stream`: the symbol filter and the seq the client already holds. */
 export const StreamQuerySchema = z.object({
-  symbols: symbolList.optional(),
+  symbols: SymbolListSchema.optional(),
   since: z.string().trim().regex(/^\d{1,15}$/, 'expected the seq of the last message received, a whole number')
     .transform(Number).optional()
 }).strict()

@@ -1,29 +1,6 @@
-/** The per-instance bounds of the push hub, as configured (WS_* and CORS_ORIGINS). */
-export interface HubLimits {
-  maxPayload: number
-  maxMessagesPerSec: number
-  maxBufferedBytes: number
-  maxConnectionsPerIp: number
-  maxConnections: number
-  heartbeatMs: number
-  pingMs: number
-}
+import type { HubLimits } from '../domain/limits.js'
 
-/** A uniform whole number of milliseconds in [min, max]: spreads reconnects of many clients over time. */
-export function jitter (min: number, max: number, random: () => number = Math.random): number {
-  const lo = Math.min(min, max)
-  return lo + Math.floor(random() * (Math.max(min, max) - lo + 1))
-}
-
-/** The reconnect hint sent on shutdown: [1 s, shutdownRetryMs], or [max/2, max] for small test values. */
-export function shutdownHint (shutdownRetryMs: number, random?: () => number): number {
-  return jitter(Math.min(1000, Math.floor(shutdownRetryMs / 2)), shutdownRetryMs, random)
-}
-
-/** `restart; retry in 12345 ms`: the close reason the client parses (at most 123 bytes). */
-export function retryReason (what: string, ms: number): string {
-  return `${what}; retry in ${ms} ms`
-}
+// Who may open a stream, decided before the upgrade: the page's origin, then a free slot.
 
 /**
  * Whether a browser page on `origin` may open a stream. No Origin header (a server-side client) and the
@@ -77,22 +54,6 @@ export function createConnectionCounter (limits: Pick<HubLimits, 'maxConnections
           else perIp.set(ip, left)
         }
       }
-    }
-  }
-}
-
-/** A token bucket of `perSec` messages a second with a burst of `perSec`. */
-export function createRateLimiter (perSec: number, now: () => number = Date.now) {
-  let tokens = perSec
-  let last = now()
-  return {
-    take (): boolean {
-      const t = now()
-      tokens = Math.min(perSec, tokens + ((t - last) / 1000) * perSec)
-      last = t
-      if (tokens < 1) return false
-      tokens -= 1
-      return true
     }
   }
 }

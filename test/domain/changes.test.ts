@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Rate } from '../../src/domain/rate.js'
-import { changedRates, sameRates } from '../../src/reconciler/reconcile.js'
-import { NOW, obs, run } from './builders.js'
+import { changedRates, diffRates, orderRate, sameRates } from '../../src/domain/changes.js'
+import { NOW, obs, run } from '../reconciler/builders.js'
 
 const base = run([
   obs('nbk', 'KZT', 509.87), obs('cbu', 'KZT', 510.22), obs('cbr', 'KZT', 510.48),
@@ -47,4 +47,31 @@ t.test('a rate added or removed is a difference', async (t) => {
   t.same(changedRates(base, fewer), [], 'nothing in next changed')
   const twice = [base[0]!, base[0]!, base[2]!]
   t.notOk(sameRates(base, twice), 'a duplicated pair cannot pass for the missing one')
+})
+
+t.test('diffRates names the dropped pairs, which an update cannot express', async (t) => {
+  const fewer = base.filter((r) => r.pair !== 'KGS/USD')
+  t.same(diffRates(base, fewer), { changed: [], removed: ['KGS/USD'] })
+  t.same(diffRates(fewer, base), { changed: base.filter((r) => r.pair === 'KGS/USD'), removed: [] })
+  const moved = edit(fewer, 'KZT/USD', (r) => ({ ...r, price: r.price * 1.01 }))
+  const both = diffRates(base, moved)
+  t.same(both.removed, ['KGS/USD'])
+  t.same(both.changed.map((r) => r.pair), ['KZT/USD'])
+  t.same(diffRates([], []), { changed: [], removed: [] })
+})
+
+t.test('the published form is compared: key order and an undefined optional key do not count', async (t) => {
+  const withUndefined = edit(base, 'KZT/USD', (r) => ({ ...r, sources: r.sources.map((s) => ({ ...s, reason: s.reason })) }))
+  t.ok(sameRates(base, withUndefined))
+  t.same(diffRates(base, withUndefined).changed, [])
+  const reordered = base.map((r) => Object.fromEntries(Object.entries(r).reverse()) as Rate)
+  t.same(reordered.map(orderRate), base, 'orderRate restores the schema order')
+  t.same(Object.keys(orderRate(reordered[0]!)), Object.keys(base[0]!))
+})
+
+t.test('the same lists in another order are the same; a repeated pair never is', async (t) => {
+  const [a, b, c] = [base[0]!, base[1]!, base[2]!]
+  t.ok(sameRates([a, b, c], [c, a, b]))
+  t.notOk(sameRates([a, a, b], [a, b, b]), 'repeats on both sides')
+  t.notOk(sameRates([a, a], [a, a]), 'a repeated pair cannot be matched')
 })

@@ -1,9 +1,6 @@
-import fp from 'fastify-plugin'
-import swagger from '@fastify/swagger'
-import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger'
+import type { FastifyDynamicSwaggerOptions, SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import type { OpenAPIV3 } from 'openapi-types'
-import { ApiDocumentSchema, documented } from '../domain/responses.js'
 
 const REF = '#/components/schemas/'
 // a handler may send `null` for these, which fastify needs a schema for; the wire carries no body
@@ -63,37 +60,27 @@ const DESCRIPTION = [
   'The push messages of `/v1/ws` and `/v1/stream` are described by the AsyncAPI document at `/asyncapi.json`.'
 ].join('\n')
 
-/** /openapi.json, generated from the same zod schemas that validate requests and responses. */
-export default fp(async (fastify) => {
-  await fastify.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'fx-ticker',
-        description: DESCRIPTION,
-        version: '1',
-        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' }
-      },
-      servers: [{ url: '/', description: 'The origin that serves this document' }],
-      // public data: no operation takes credentials
-      security: [],
-      tags: [
-        { name: 'rates', description: 'The published rates and their daily history' },
-        { name: 'push', description: 'Streams of snapshots and updates: WebSocket and Server-Sent Events' },
-        { name: 'operations', description: 'Health checks and metrics for orchestrators and monitoring' },
-        { name: 'widget', description: 'The embeddable ticker and its demo page' },
-        { name: 'documents', description: 'The machine-readable descriptions of this service' }
-      ]
+/** How @fastify/swagger builds /openapi.json from the same zod schemas that validate requests and responses. */
+export const openApiOptions: FastifyDynamicSwaggerOptions = {
+  openapi: {
+    openapi: '3.0.3',
+    info: {
+      title: 'fx-ticker',
+      description: DESCRIPTION,
+      version: '1',
+      license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' }
     },
-    transform,
-    transformObject
-  })
-  fastify.get('/openapi.json', {
-    schema: {
-      operationId: 'getOpenApiDocument',
-      tags: ['documents'],
-      summary: 'This OpenAPI document',
-      response: { 200: documented('The OpenAPI 3.0 document of the REST, push and operations routes', ApiDocumentSchema) }
-    }
-  }, async () => fastify.swagger())
-}, { name: 'docs', fastify: '5.x' })
+    servers: [{ url: '/', description: 'The origin that serves this document' }],
+    // public data: no operation takes credentials
+    security: [],
+    tags: [
+      { name: 'rates', description: 'The published rates and their daily history' },
+      { name: 'push', description: 'Streams of snapshots and updates: WebSocket and Server-Sent Events' },
+      { name: 'operations', description: 'Health checks and metrics for orchestrators and monitoring' },
+      { name: 'widget', description: 'The embeddable ticker and its demo page' },
+      { name: 'documents', description: 'The machine-readable descriptions of this service' }
+    ]
+  },
+  transform,
+  transformObject
+}
