@@ -1,6 +1,6 @@
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { isEmittable } from './checks.js'
+import { collectQuotes, isEmittable, quoteOf } from './checks.js'
 import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
 import type { PivotQuote } from './number.js'
 
@@ -49,20 +49,6 @@ export function pivotQuote (usd: PivotQuote, { pivot, date, cadence }: CrossOpti
  * row of a code wins.
  */
 export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[], opts: CrossOptions): Quote[] {
-  const seen = new Set(['USD', opts.pivot])
-  const quotes: Quote[] = []
-  for (const row of rows) {
-    if (seen.has(row.code)) continue
-    let x: PivotQuote
-    try {
-      x = parsePivotRow(id, row, opts.decimals)
-    } catch {
-      continue
-    }
-    const cross = crossViaPivot(usd, x)
-    if (!isEmittable(cross.value, cross.relErr)) continue
-    seen.add(row.code)
-    quotes.push({ base: row.code, inverse: cross.value, date: opts.date, relErr: cross.relErr, cadence: opts.cadence })
-  }
-  return quotes
+  return collectQuotes(rows.map((row) => [row.code, row] as const), (code, row) =>
+    quoteOf(code, crossViaPivot(usd, parsePivotRow(id, row, opts.decimals)), opts.date, opts.cadence), ['USD', opts.pivot])
 }
