@@ -7,6 +7,7 @@ import type { Decimal } from './number.js'
 import { checkValueDate, collectQuotes, emit, isEmittable, quoteOf, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { joinUrl } from './source.js'
+import { PrintedCodeSchema } from './pivot.js'
 import type { SourceOptions } from './source.js'
 import { createDatedSource } from './url-source.js'
 import type { DatedSource } from './url-source.js'
@@ -30,7 +31,7 @@ const DocumentSchema = z.object({
 })
 
 const RateSchema = z.object({
-  '@_code': z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  '@_code': PrintedCodeSchema,
   name: z.string().default(''),
   rate_usd: z.string().default(''),
   multiplier: z.string().default(''),

@@ -5,7 +5,7 @@ import type { Quote } from '../domain/rate.js'
 import { parseJson } from './json.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { SourceOptions } from './source.js'
@@ -20,7 +20,7 @@ const ID = 'cbu'
 const DECIMALS = 2
 
 const EntrySchema = z.object({
-  Ccy: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  Ccy: PrintedCodeSchema,
   Nominal: z.union([z.string(), z.number()]).default(''),
   Rate: z.union([z.string(), z.number()]).default(''),
   Date: z.string()

@@ -5,7 +5,7 @@ import type { Quote } from '../domain/rate.js'
 import { parseJson } from './json.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { SourceOptions } from './source.js'
@@ -34,7 +34,7 @@ const DocumentSchema = z.union([
 ])
 
 const ItemSchema = z.object({
-  title: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  title: PrintedCodeSchema,
   description: z.string().default(''),
   quant: z.string().default(''),
   pubDate: z.string().optional()

@@ -4,7 +4,7 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { SourceOptions } from './source.js'
@@ -18,13 +18,15 @@ export const NBT_PATH = '/en/kurs/export_xml.php'
 const ID = 'nbt'
 const parser = createXmlParser(['Valute'])
 
+// The shape of NBKR's CurrencyRates under other names (both tables follow CBR's): each schema spells out
+// its own bank's wire format, so that one bank changing its file touches one schema.
 const DocumentSchema = z.object({
   ValCurs: xmlElement({ '@_Date': z.string(), Valute: z.array(z.unknown()).optional() })
 })
 
 // Keyed on CharCode: the numeric ID attribute has been wrong historically (810 for RUB).
 const ValuteSchema = z.object({
-  CharCode: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  CharCode: PrintedCodeSchema,
   Nominal: z.string().default(''),
   Value: z.string().default('')
 })

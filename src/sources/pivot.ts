@@ -1,8 +1,13 @@
+import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
+import { CurrencySchema } from '../domain/rate.js'
 import type { Quote } from '../domain/rate.js'
 import { collectQuotes, isEmittable, quoteOf } from './checks.js'
 import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
 import type { PivotQuote } from './number.js'
+
+/** A currency code as the banks' tables print it: padded or lower-case is still the code. */
+export const PrintedCodeSchema = z.string().transform((s) => s.trim().toUpperCase()).pipe(CurrencySchema)
 
 /** One row of a central bank's table as published: `value` pivot units per `nominal` units of `code`. */
 export interface PivotRow {
