@@ -17,6 +17,11 @@ import { fixtureText } from '../support/fixture-server.js'
 import { assertRevalidates, byBase } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
 
+// Each adapter's test file walks the same list on its own wire format (format variations, windows-1251,
+// a scaled nominal, a missing and an unusable currency, error payloads, the fetch): the payload edits and
+// the expected numbers are that bank's, so those tests look alike by design. What is common to every
+// source is asserted once, here (first fetch, omitted currency) and in test/support.
+
 /** One pure parser of a source, with the recorded payloads it reads (all dated 2025-11-26 but weekly.xml). */
 export interface Adapter {
   name: string
