@@ -2,16 +2,15 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, emit, isEmittable } from './checks.js'
+import { checkValueDate, collectQuotes, emit, isEmittable, quoteOf } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
-import type { Decimal } from './number.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
+import { createUrlSource } from './url-source.js'
 
 export const CBR_XML_DAILY_ORIGIN = 'https://www.cbr-xml-daily.ru'
 export const CBR_XML_DAILY_PATH = '/daily_json.js'
@@ -70,14 +69,11 @@ export function parseCbrXmlDailyLatest (text: string, { now }: ParseOptions): Qu
   if (usdRaw === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate to cross through`, 502)
   const usd = parseDecimal(ID, 'USD rate', usdRaw)
   if (!isEmittable(1 / usd.value, usd.relErr)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD rate ${JSON.stringify(usdRaw)} is out of any plausible range`, 502)
-  const quotes: Quote[] = [{ base: 'RUB', inverse: 1 / usd.value, date, relErr: usd.relErr, cadence: 'daily' }]
-  for (const [code, raw] of entries) {
-    if (code === 'USD' || code === 'RUB' || !CODE.test(code)) continue
-    const x = tryDecimal(`${code} rate`, raw)
-    if (x === undefined) continue
-    quotes.push({ base: code, inverse: x.value / usd.value, date, relErr: x.relErr + usd.relErr, cadence: 'daily' })
-  }
-  return emit(ID, quotes, now)
+  const others = collectQuotes(entries.filter(([code]) => CODE.test(code)), (code, raw) => {
+    const x = parseDecimal(ID, `${code} rate`, raw)
+    return quoteOf(code, { value: x.value / usd.value, relErr: x.relErr + usd.relErr }, date)
+  }, ['USD', 'RUB'])
+  return emit(ID, [quoteOf('RUB', { value: 1 / usd.value, relErr: usd.relErr }, date), ...others], now)
 }
 
 function readDaily (text: string): z.infer<typeof DailySchema> {
@@ -113,15 +109,7 @@ function printed (raw: unknown): string {
   return typeof raw === 'number' || typeof raw === 'string' ? String(raw) : JSON.stringify(raw) ?? ''
 }
 
-function tryDecimal (field: string, raw: unknown): Decimal | undefined {
-  try {
-    return parseDecimal(ID, field, raw)
-  } catch {
-    return undefined
-  }
-}
-
 /** cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. */
 export function createCbrXmlDailySource (opts: SourceOptions = {}): Source {
-  return createFixedUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
+  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
 }

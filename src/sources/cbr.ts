@@ -4,11 +4,11 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { checkValueDate, emit } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { createFixedUrlSource } from './fixed-url.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
+import { createUrlSource } from './url-source.js'
 import { createXmlParser, looksLikeHtml, parseXml } from './xml.js'
 
 export const CBR_ORIGIN = 'https://www.cbr.ru'
@@ -69,5 +69,5 @@ export function parseCbr (text: string, { now }: ParseOptions): Quote[] {
 
 /** Bank of Russia XML_daily.asp: all five currencies via RUB, one request. */
 export function createCbrSource (opts: SourceOptions = {}): Source {
-  return createFixedUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
+  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
 }

@@ -1,15 +1,16 @@
 import { z } from 'zod'
-import { addDays, civilDate, fromDmy, toDmy, validIso } from '../domain/dates.js'
-import { RatesError, isRatesError } from '../domain/errors.js'
+import { fromDmy, toDmy, validIso } from '../domain/dates.js'
+import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { SOURCE_INFO } from '../domain/sources.js'
-import { fetchText } from './http.js'
 import { parseDecimal, parseNominal } from './number.js'
 import type { Decimal } from './number.js'
-import { checkValueDate, emit, isEmittable, rejectLaterDate } from './checks.js'
+import { checkValueDate, collectQuotes, emit, isEmittable, quoteOf, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { joinUrl } from './source.js'
-import type { FetchContext, Source, SourceOptions } from './source.js'
+import { PrintedCodeSchema } from './pivot.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 import { createXmlParser, parseXml, xmlElement } from './xml.js'
 
 export const CBT_ORIGIN = 'https://cbt.tm'
@@ -30,7 +31,7 @@ const DocumentSchema = z.object({
 })
 
 const RateSchema = z.object({
-  '@_code': z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  '@_code': PrintedCodeSchema,
   name: z.string().default(''),
   rate_usd: z.string().default(''),
   multiplier: z.string().default(''),
@@ -91,47 +92,17 @@ export function parseCbt (text: string, { now, asked }: ParseOptions): Quote[] {
   if (usdRow === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: no USD rate`, 502)
   const tmt = tmtPerUnit(usdRow)
   if (!isEmittable(tmt.value, tmt.relErr)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: USD rate_tmt ${JSON.stringify(usdRow.rate_tmt)} is out of any plausible range`, 502)
-  const quotes: Quote[] = [{ base: 'TMT', inverse: tmt.value, date, relErr: tmt.relErr, cadence: 'daily' }]
-  const seen = new Set(['USD', 'TMT'])
-  for (const row of rows) {
-    if (seen.has(row['@_code'])) continue
-    let d: Decimal
-    try {
-      d = unitsPerUsd(row, tmt.value)
-    } catch {
-      continue // one unusable row of a currency must not sink the rest
-    }
-    if (!isEmittable(d.value, d.relErr)) continue
-    seen.add(row['@_code'])
-    quotes.push({ base: row['@_code'], inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
-  }
-  return emit(ID, quotes, now)
-}
-
-function fileUrl (origin: string, iso: string): string {
-  return joinUrl(origin, `/kurs/${iso.slice(0, 4)}/${toDmy(iso, '')}.xml`)
-}
-
-async function fetchDay (origin: string, iso: string, ctx: FetchContext): Promise<Quote[]> {
-  return parseCbt((await fetchText(ID, fileUrl(origin, iso), ctx)).text, { now: ctx.now, asked: iso })
+  const others = collectQuotes(rows.map((row) => [row['@_code'], row] as const), (code, row) =>
+    quoteOf(code, unitsPerUsd(row, tmt.value), date), ['USD', 'TMT'])
+  return emit(ID, [quoteOf('TMT', tmt, date), ...others], now)
 }
 
 /**
- * CBT's file for today's Ashgabat date. Sundays (and days not yet published) answer 404, so the
- * previous day's file is tried once; any other failure, or a second 404, is the poll's error.
+ * CBT's file for an Ashgabat date, today's by default. Sundays (and days not yet published) answer 404,
+ * so the previous day's file is tried once; any other failure, or a second 404, is the fetch's error.
  */
-export function createCbtSource (opts: SourceOptions = {}): Source {
+export function createCbtSource (opts: SourceOptions = {}): DatedSource {
   const origin = opts.origin ?? CBT_ORIGIN
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const today = civilDate(ctx.now, SOURCE_INFO.cbt.utcOffsetHours)
-      try {
-        return await fetchDay(origin, today, ctx)
-      } catch (err) {
-        if (!isRatesError(err, 'RATES_SOURCE_HTTP') || err.upstreamStatus !== 404) throw err
-        return await fetchDay(origin, addDays(today, -1), ctx)
-      }
-    }
-  }
+  const fileUrl = (date: string): string => joinUrl(origin, `/kurs/${date.slice(0, 4)}/${toDmy(date, '')}.xml`)
+  return createDatedSource(ID, fileUrl, parseCbt, { stepBackOn404: 1 })
 }

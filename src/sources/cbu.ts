@@ -1,16 +1,16 @@
 import { z } from 'zod'
-import { civilDate, fromDmy } from '../domain/dates.js'
+import { fromDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { SOURCE_INFO } from '../domain/sources.js'
-import { fetchText } from './http.js'
 import { parseJson } from './json.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 
 export const CBU_ORIGIN = 'https://cbu.uz'
 export const CBU_PATH = '/en/arkhiv-kursov-valyut/json/all/'
@@ -20,7 +20,7 @@ const ID = 'cbu'
 const DECIMALS = 2
 
 const EntrySchema = z.object({
-  Ccy: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  Ccy: PrintedCodeSchema,
   Nominal: z.union([z.string(), z.number()]).default(''),
   Rate: z.union([z.string(), z.number()]).default(''),
   Date: z.string()
@@ -58,17 +58,11 @@ export function parseCbu (text: string, { now, asked }: ParseOptions): Quote[] {
 }
 
 /**
- * CBU rates in force on today's Tashkent date. The dated URL is used because the undated one only
- * switches at local midnight; the value date still comes from the payload, since a holiday is
+ * CBU rates in force on a Tashkent date, today's by default. The dated URL is used because the undated
+ * one only switches at local midnight; the value date still comes from the payload, since a holiday is
  * answered with the last rate in force.
  */
-export function createCbuSource (opts: SourceOptions = {}): Source {
+export function createCbuSource (opts: SourceOptions = {}): DatedSource {
   const origin = opts.origin ?? CBU_ORIGIN
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const asked = civilDate(ctx.now, SOURCE_INFO.cbu.utcOffsetHours)
-      return parseCbu((await fetchText(ID, joinUrl(origin, `${CBU_PATH}${asked}/`), ctx)).text, { now: ctx.now, asked })
-    }
-  }
+  return createDatedSource(ID, (date) => joinUrl(origin, `${CBU_PATH}${date}/`), parseCbu)
 }

@@ -1,7 +1,8 @@
-import { RatesError } from '../domain/errors.js'
+import { RatesError, isRatesError } from '../domain/errors.js'
 import { isPlausibleInverse, valueDateProblem, zoneOfSource } from '../domain/plausible.js'
 import type { Quote } from '../domain/rate.js'
 import type { SourceId } from '../domain/sources.js'
+import type { Decimal } from './number.js'
 
 /** What every parser is told besides the payload. */
 export interface ParseOptions {
@@ -45,4 +46,35 @@ export function emit (id: SourceId, quotes: readonly Quote[], now: Date): Quote[
   const kept = quotes.filter((q) => isEmittable(q.inverse, q.relErr))
   if (kept.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${id}: no usable rates`, 502)
   return kept
+}
+
+/** A units-per-USD quote of `code` as a parser computed it. */
+export function quoteOf (code: string, d: Decimal, date: string, cadence: Quote['cadence'] = 'daily'): Quote {
+  return { base: code, inverse: d.value, date, relErr: d.relErr, cadence }
+}
+
+/**
+ * The row loop of every table: `toQuote` reads one row of a currency (undefined: not a rate to use).
+ * A row that does not parse (RATES_SOURCE_PARSE, e.g. from parseDecimal) or whose value is out of any
+ * plausible range is skipped, so one bad currency does not sink the table; the first usable row of a
+ * code wins, and codes in `exclude` (the pivot, USD itself) are never read. Any other error, such as
+ * a value date that condemns the payload, is the caller's.
+ */
+export function collectQuotes<T> (rows: Iterable<readonly [code: string, row: T]>, toQuote: (code: string, row: T) => Quote | undefined, exclude: Iterable<string> = ['USD']): Quote[] {
+  const seen = new Set(exclude)
+  const quotes: Quote[] = []
+  for (const [code, row] of rows) {
+    if (seen.has(code)) continue
+    let quote: Quote | undefined
+    try {
+      quote = toQuote(code, row)
+    } catch (err) {
+      if (isRatesError(err, 'RATES_SOURCE_PARSE')) continue
+      throw err
+    }
+    if (quote === undefined || !isEmittable(quote.inverse, quote.relErr)) continue
+    seen.add(code)
+    quotes.push(quote)
+  }
+  return quotes
 }

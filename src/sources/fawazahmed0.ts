@@ -2,13 +2,13 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, emit, isEmittable } from './checks.js'
+import { checkValueDate, collectQuotes, emit, quoteOf } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
+import { createUrlSource } from './url-source.js'
 
 export const FAWAZAHMED0_ORIGIN = 'https://cdn.jsdelivr.net'
 export const FAWAZAHMED0_PATH = '/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json'
@@ -31,26 +31,13 @@ export function parseFawazahmed0 (text: string, { now }: ParseOptions): Quote[] 
   const date = validIso(doc.data.date)
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: date ${JSON.stringify(doc.data.date)} is not YYYY-MM-DD`, 502)
   checkValueDate(ID, date, now)
-  const quotes: Quote[] = []
-  const seen = new Set<string>()
-  for (const [key, raw] of Object.entries(doc.data.usd)) {
-    if (!/^[a-z]{3}$/.test(key)) continue
-    const code = key.toUpperCase()
-    if (code === 'USD' || seen.has(code)) continue
-    try {
-      const d = parseDecimal(ID, `${key} rate`, raw)
-      if (!isEmittable(d.value, d.relErr)) continue
-      quotes.push({ base: code, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
-      seen.add(code)
-    } catch {
-      continue // one unusable rate must not sink the rest
-    }
-  }
+  const rows = Object.entries(doc.data.usd).filter(([key]) => /^[a-z]{3}$/.test(key)).map(([key, raw]) => [key.toUpperCase(), raw] as const)
+  const quotes = collectQuotes(rows, (code, raw) => quoteOf(code, parseDecimal(ID, `${code} rate`, raw), date))
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
   return emit(ID, quotes, now)
 }
 
 /** fawazahmed0 currency-api on jsDelivr: opaque upstreams, a last-resort fill-in. */
 export function createFawazahmed0Source (opts: SourceOptions = {}): Source {
-  return createFixedUrlSource(ID, joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH), parseFawazahmed0)
+  return createUrlSource(ID, joinUrl(opts.origin ?? FAWAZAHMED0_ORIGIN, FAWAZAHMED0_PATH), parseFawazahmed0)
 }

@@ -3,13 +3,13 @@ import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { isFutureValueDate, valueDateProblem, zoneOfSource } from '../domain/plausible.js'
-import { checkValueDate, emit, isEmittable } from './checks.js'
+import { checkValueDate, collectQuotes, emit, quoteOf } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
+import { createUrlSource } from './url-source.js'
 
 export const FRANKFURTER_ORIGIN = 'https://api.frankfurter.dev'
 export const FRANKFURTER_PATH = '/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS'
@@ -38,27 +38,21 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
     const what = message.success ? `upstream said ${JSON.stringify(message.data.message)}` : 'expected an array of rates'
     throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ${what}`, 502)
   }
-  const quotes: Quote[] = []
-  let tooOld: string | undefined
-  for (const raw of json) {
+  const rows = json.flatMap((raw) => {
     const row = RowSchema.safeParse(raw)
-    // the first usable row of a currency wins, as in every other adapter
-    if (!row.success || row.data.base !== 'USD' || row.data.quote === 'USD' || quotes.some((q) => q.base === row.data.quote)) continue
-    const date = validIso(row.data.date)
-    if (date === undefined) continue
+    return row.success && row.data.base === 'USD' ? [[row.data.quote, row.data] as const] : []
+  })
+  let tooOld: string | undefined
+  const quotes = collectQuotes(rows, (code, row) => {
+    const date = validIso(row.date)
+    if (date === undefined) return undefined
     if (isFutureValueDate(date, now, ID)) checkValueDate(ID, date, now)
     if (valueDateProblem(date, now, zoneOfSource(ID)) !== undefined) {
       tooOld = date
-      continue
+      return undefined
     }
-    try {
-      const d = parseDecimal(ID, `${row.data.quote} rate`, row.data.rate)
-      if (!isEmittable(d.value, d.relErr)) continue
-      quotes.push({ base: row.data.quote, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
-    } catch {
-      continue // one unusable rate must not sink the rest
-    }
-  }
+    return quoteOf(code, parseDecimal(ID, `${code} rate`, row.rate), date)
+  })
   // nothing but rows too old to use: the date is what is wrong, and the error says so
   if (quotes.length === 0 && tooOld !== undefined) checkValueDate(ID, tooOld, now)
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no USD-based rates`, 502)
@@ -67,5 +61,5 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
 
 /** Frankfurter v2: a blend of the same central banks, used only to fill in. */
 export function createFrankfurterSource (opts: SourceOptions = {}): Source {
-  return createFixedUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
+  return createUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
 }

@@ -1,9 +1,7 @@
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { RatesError, isRatesError } from '../domain/errors.js'
-import type { Quote } from '../domain/rate.js'
-import type { SourceId } from '../domain/sources.js'
-import type { FetchContext, Source } from './source.js'
+import type { FetchContext } from './source.js'
 
 export interface FetchedText {
   text: string
@@ -166,15 +164,4 @@ function describeNetworkError (err: unknown): string {
     return typeof code === 'string' ? `${code} ${err.message}` : err.message
   }
   return String(err)
-}
-
-/** A source that GETs one fixed URL and parses its body: most upstreams need nothing more. */
-export function createUrlSource (id: SourceId, url: string, parse: (text: string) => Quote[]): Source {
-  return {
-    id,
-    async fetchQuotes (ctx) {
-      const { text } = await fetchText(id, url, ctx)
-      return parse(text)
-    }
-  }
 }

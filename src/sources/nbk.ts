@@ -1,16 +1,16 @@
 import { z } from 'zod'
-import { civilDate, fromDmy, toDmy } from '../domain/dates.js'
+import { fromDmy, toDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { SOURCE_INFO } from '../domain/sources.js'
-import { fetchText } from './http.js'
 import { parseJson } from './json.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 import { createXmlParser, parseXml, stripBom, xmlElement } from './xml.js'
 
 export const NBK_ORIGIN = 'https://nationalbank.kz'
@@ -34,7 +34,7 @@ const DocumentSchema = z.union([
 ])
 
 const ItemSchema = z.object({
-  title: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  title: PrintedCodeSchema,
   description: z.string().default(''),
   quant: z.string().default(''),
   pubDate: z.string().optional()
@@ -107,15 +107,8 @@ export function parseNbk (text: string, { now, asked }: ParseOptions): Quote[] {
   return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
-/** NBK get_rates.cfm for today's Almaty date (the RSS feed cannot be asked for a date). */
-export function createNbkSource (opts: SourceOptions = {}): Source {
+/** NBK get_rates.cfm for an Almaty date, today's by default (the RSS feed cannot be asked for a date). */
+export function createNbkSource (opts: SourceOptions = {}): DatedSource {
   const origin = opts.origin ?? NBK_ORIGIN
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const asked = civilDate(ctx.now, SOURCE_INFO.nbk.utcOffsetHours)
-      const url = joinUrl(origin, `${NBK_PATH}?fdate=${toDmy(asked)}`)
-      return parseNbk((await fetchText(ID, url, ctx)).text, { now: ctx.now, asked })
-    }
-  }
+  return createDatedSource(ID, (date) => joinUrl(origin, `${NBK_PATH}?fdate=${toDmy(date)}`), parseNbk)
 }

@@ -4,7 +4,7 @@ import { RatesError, isRatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { checkValueDate, emit } from './checks.js'
 import { fetchText } from './http.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
@@ -22,7 +22,7 @@ const DocumentSchema = z.object({
 })
 
 const RowSchema = z.object({
-  '@_ISOCode': z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  '@_ISOCode': PrintedCodeSchema,
   Nominal: z.string().default(''),
   Value: z.string().default('')
 })

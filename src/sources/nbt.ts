@@ -1,15 +1,15 @@
 import { z } from 'zod'
-import { civilDate, fromDmy, validIso } from '../domain/dates.js'
+import { fromDmy, validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { SOURCE_INFO } from '../domain/sources.js'
-import { fetchText } from './http.js'
 import { checkValueDate, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { crossRows, pivotQuote, usdPivot } from './pivot.js'
+import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 import { createXmlParser, parseXml, xmlElement } from './xml.js'
 
 export const NBT_ORIGIN = 'https://www.nbt.tj'
@@ -18,13 +18,15 @@ export const NBT_PATH = '/en/kurs/export_xml.php'
 const ID = 'nbt'
 const parser = createXmlParser(['Valute'])
 
+// The shape of NBKR's CurrencyRates under other names (both tables follow CBR's): each schema spells out
+// its own bank's wire format, so that one bank changing its file touches one schema.
 const DocumentSchema = z.object({
   ValCurs: xmlElement({ '@_Date': z.string(), Valute: z.array(z.unknown()).optional() })
 })
 
 // Keyed on CharCode: the numeric ID attribute has been wrong historically (810 for RUB).
 const ValuteSchema = z.object({
-  CharCode: z.string().transform((s) => s.trim().toUpperCase()).pipe(z.string().regex(/^[A-Z]{3}$/)),
+  CharCode: PrintedCodeSchema,
   Nominal: z.string().default(''),
   Value: z.string().default('')
 })
@@ -54,15 +56,8 @@ export function parseNbt (text: string, { now, asked }: ParseOptions): Quote[] {
   return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
-/** NBT export_xml.php (English variant, UTF-8) for today's Dushanbe date. */
-export function createNbtSource (opts: SourceOptions = {}): Source {
+/** NBT export_xml.php (English variant, UTF-8) for a Dushanbe date, today's by default. */
+export function createNbtSource (opts: SourceOptions = {}): DatedSource {
   const origin = opts.origin ?? NBT_ORIGIN
-  return {
-    id: ID,
-    async fetchQuotes (ctx) {
-      const asked = civilDate(ctx.now, SOURCE_INFO.nbt.utcOffsetHours)
-      const url = joinUrl(origin, `${NBT_PATH}?date=${asked}&export=xmlout`)
-      return parseNbt((await fetchText(ID, url, ctx)).text, { now: ctx.now, asked })
-    }
-  }
+  return createDatedSource(ID, (date) => joinUrl(origin, `${NBT_PATH}?date=${date}&export=xmlout`), parseNbt)
 }

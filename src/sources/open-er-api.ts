@@ -2,13 +2,13 @@ import { z } from 'zod'
 import { civilDateAt } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, emit, isEmittable } from './checks.js'
+import { checkValueDate, collectQuotes, emit, quoteOf } from './checks.js'
 import type { ParseOptions } from './checks.js'
-import { createFixedUrlSource } from './fixed-url.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
 import type { Source, SourceOptions } from './source.js'
+import { createUrlSource } from './url-source.js'
 
 export const OPEN_ER_API_ORIGIN = 'https://open.er-api.com'
 export const OPEN_ER_API_PATH = '/v6/latest/USD'
@@ -42,23 +42,14 @@ export function parseOpenErApi (text: string, { now }: ParseOptions): Quote[] {
   if (doc.data.base_code !== 'USD') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected base_code USD, got ${JSON.stringify(doc.data.base_code)}`, 502)
   // any integer is accepted by the schema: the date arithmetic saturates, the window refuses
   const date = checkValueDate(ID, civilDateAt(doc.data.time_last_update_unix * 1000, 0), now)
-  const quotes: Quote[] = []
-  for (const [code, raw] of Object.entries(doc.data.rates)) {
-    if (code === 'USD' || !/^[A-Z]{3}$/.test(code)) continue
-    try {
-      // Numbers are printed with up to 6 dp and no trailing zeros: the printed digits bound the error.
-      const d = parseDecimal(ID, `${code} rate`, raw)
-      if (!isEmittable(d.value, d.relErr)) continue
-      quotes.push({ base: code, inverse: d.value, date, relErr: d.relErr, cadence: 'daily' })
-    } catch {
-      continue // one unusable rate must not sink the rest
-    }
-  }
+  const rows = Object.entries(doc.data.rates).filter(([code]) => /^[A-Z]{3}$/.test(code))
+  // Numbers are printed with up to 6 dp and no trailing zeros: the printed digits bound the error.
+  const quotes = collectQuotes(rows, (code, raw) => quoteOf(code, parseDecimal(ID, `${code} rate`, raw), date))
   if (quotes.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no rates for ${date}`, 502)
   return emit(ID, quotes, now)
 }
 
 /** open.er-api.com: one market-blended vote, refreshed once a day around 00:00 UTC. */
 export function createOpenErApiSource (opts: SourceOptions = {}): Source {
-  return createFixedUrlSource(ID, joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH), parseOpenErApi)
+  return createUrlSource(ID, joinUrl(opts.origin ?? OPEN_ER_API_ORIGIN, OPEN_ER_API_PATH), parseOpenErApi)
 }

@@ -1,8 +1,13 @@
+import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
+import { CurrencySchema } from '../domain/rate.js'
 import type { Quote } from '../domain/rate.js'
-import { isEmittable } from './checks.js'
+import { collectQuotes, isEmittable, quoteOf } from './checks.js'
 import { crossViaPivot, parseDecimal, parseNominal } from './number.js'
 import type { PivotQuote } from './number.js'
+
+/** A currency code as the banks' tables print it: padded or lower-case is still the code. */
+export const PrintedCodeSchema = z.string().transform((s) => s.trim().toUpperCase()).pipe(CurrencySchema)
 
 /** One row of a central bank's table as published: `value` pivot units per `nominal` units of `code`. */
 export interface PivotRow {
@@ -49,20 +54,6 @@ export function pivotQuote (usd: PivotQuote, { pivot, date, cadence }: CrossOpti
  * row of a code wins.
  */
 export function crossRows (id: string, usd: PivotQuote, rows: readonly PivotRow[], opts: CrossOptions): Quote[] {
-  const seen = new Set(['USD', opts.pivot])
-  const quotes: Quote[] = []
-  for (const row of rows) {
-    if (seen.has(row.code)) continue
-    let x: PivotQuote
-    try {
-      x = parsePivotRow(id, row, opts.decimals)
-    } catch {
-      continue
-    }
-    const cross = crossViaPivot(usd, x)
-    if (!isEmittable(cross.value, cross.relErr)) continue
-    seen.add(row.code)
-    quotes.push({ base: row.code, inverse: cross.value, date: opts.date, relErr: cross.relErr, cadence: opts.cadence })
-  }
-  return quotes
+  return collectQuotes(rows.map((row) => [row.code, row] as const), (code, row) =>
+    quoteOf(code, crossViaPivot(usd, parsePivotRow(id, row, opts.decimals)), opts.date, opts.cadence), ['USD', opts.pivot])
 }

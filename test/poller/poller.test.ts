@@ -5,7 +5,7 @@ import type { Quote } from '../../src/domain/rate.js'
 import { createPoller } from '../../src/poller/poller.js'
 import type { PollFailure, PollOutcome } from '../../src/poller/poller.js'
 import type { FetchContext, Source } from '../../src/sources/source.js'
-import { createUrlSource } from '../../src/sources/http.js'
+import { createUrlSource } from '../../src/sources/url-source.js'
 import { fixtureServer } from '../support/fixture-server.js'
 import { until } from '../support/replay.js'
 
@@ -201,12 +201,12 @@ t.test('a poll deadline survives garbage collection (child process under --expos
   const timeoutMs = 500
   const deadlineMs = timeoutMs * 2
   const poller = new URL('../../src/poller/poller.js', import.meta.url).href
-  const http = new URL('../../src/sources/http.js', import.meta.url).href
+  const urlSource = new URL('../../src/sources/url-source.js', import.meta.url).href
   const script = `
     import { createServer } from 'node:http'
     import { Agent } from 'undici'
     const { createPoller } = await import(${JSON.stringify(poller)})
-    const { createUrlSource } = await import(${JSON.stringify(http)})
+    const { createUrlSource } = await import(${JSON.stringify(urlSource)})
     const server = createServer((_req, res) => {
       res.writeHead(200)
       const timer = setInterval(() => res.write(' '), ${timeoutMs / 10})

@@ -1,3 +1,4 @@
+import type { Test } from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import type { SourceId } from '../../src/domain/sources.js'
 import { parseCbrXmlDaily, parseCbrXmlDailyLatest, parseCbrXmlDailyPrevious } from '../../src/sources/cbr-xml-daily.js'
@@ -10,7 +11,16 @@ import { parseNbk } from '../../src/sources/nbk.js'
 import { parseNbkr } from '../../src/sources/nbkr.js'
 import { parseNbt } from '../../src/sources/nbt.js'
 import { parseOpenErApi } from '../../src/sources/open-er-api.js'
+import type { FetchContext, Source } from '../../src/sources/source.js'
+import { assertQuotes, expected } from '../support/expected.js'
 import { fixtureText } from '../support/fixture-server.js'
+import { assertRevalidates, byBase } from '../support/quotes.js'
+import type { Seen } from '../support/quotes.js'
+
+// Each adapter's test file walks the same list on its own wire format (format variations, windows-1251,
+// a scaled nominal, a missing and an unusable currency, error payloads, the fetch): the payload edits and
+// the expected numbers are that bank's, so those tests look alike by design. What is common to every
+// source is asserted once, here (first fetch, omitted currency) and in test/support.
 
 /** One pure parser of a source, with the recorded payloads it reads (all dated 2025-11-26 but weekly.xml). */
 export interface Adapter {
@@ -55,4 +65,25 @@ export function redate (text: string, iso: string): string {
     }
     return sep === undefined ? iso : `${d}${sep}${m}${sep}${y}`
   })
+}
+
+/**
+ * The first poll of a fresh source: exactly one GET of `url` with a browser User-Agent, the quotes of the
+ * recorded `fixture`, then a second poll that revalidates (`revalidation`) and reuses the cached body.
+ */
+export async function assertFirstFetch (t: Test, source: Source, ctx: FetchContext, seen: Seen[], { url, fixture, revalidation }: { url: string, fixture: string, revalidation: Partial<Seen> }): Promise<Quote[]> {
+  const first = await source.fetchQuotes(ctx)
+  t.same(seen.map((s) => s.url), [url], `one request, to ${url}`)
+  t.match(seen[0]?.ua, /^Mozilla\/5\.0 /, 'a browser User-Agent')
+  assertQuotes(t, first, expected(fixture))
+  await assertRevalidates(t, source, ctx, first, seen, revalidation)
+  return first
+}
+
+/** A payload with the rows of `codes` removed gives the quotes of `base` less exactly those, none as zero. */
+export function assertOmitted (t: Test, quotes: Quote[], base: Quote[], codes: string[]): Map<string, Quote> {
+  const got = byBase(quotes)
+  for (const code of codes) t.notOk(got.has(code), `${code} omitted`)
+  t.equal(got.size, base.length - codes.length)
+  return got
 }

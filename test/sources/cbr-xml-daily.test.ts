@@ -4,9 +4,10 @@ import {
   CBR_XML_DAILY_ORIGIN, createCbrXmlDailySource, parseCbrXmlDaily as parseCbrXmlDailyAt, parseCbrXmlDailyLatest as parseCbrXmlDailyLatestAt, parseCbrXmlDailyPrevious as parseCbrXmlDailyPreviousAt
 } from '../../src/sources/cbr-xml-daily.js'
 import { assertQuotes, assertRejects, expected, expectedOf, relDiff } from '../support/expected.js'
+import { assertFirstFetch } from './adapters.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
-import { assertRevalidates, assertSame, assertUnchanged, byBase, seenOf, serveWithEtag } from '../support/quotes.js'
+import { assertSame, assertUnchanged, byBase, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
 
 // the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
@@ -157,11 +158,7 @@ t.test('fetchQuotes asks daily_json.js and revalidates with the ETag', async (t)
   const ctx = fetchContext(t)
   const source = createCbrXmlDailySource({ origin: `${server.url}/mirror` })
   t.equal(source.id, 'cbr-xml-daily')
-  const first = await source.fetchQuotes(ctx)
-  assertQuotes(t, first, expected(DAILY))
-  t.equal(seen[0]?.url, '/mirror/daily_json.js')
-  t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  await assertRevalidates(t, source, ctx, first, seen, { inm: 'W/"d1"' })
+  await assertFirstFetch(t, source, ctx, seen, { url: '/mirror/daily_json.js', fixture: DAILY, revalidation: { inm: 'W/"d1"' } })
   await t.rejects(createCbrXmlDailySource({ origin: `${server.url}/gone` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   t.equal(CBR_XML_DAILY_ORIGIN, 'https://www.cbr-xml-daily.ru')
 })

@@ -1,10 +1,11 @@
 import t from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import { FAWAZAHMED0_ORIGIN, createFawazahmed0Source, parseFawazahmed0 as parseFawazahmed0At } from '../../src/sources/fawazahmed0.js'
-import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertFirstFetch } from './adapters.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
-import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import { byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
 
 // the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
@@ -82,11 +83,7 @@ t.test('fetchQuotes asks the @latest usd.json on the CDN', async (t) => {
   const ctx = fetchContext(t)
   const source = createFawazahmed0Source({ origin: `${server.url}/cdn` })
   t.equal(source.id, 'fawazahmed0')
-  const first = await source.fetchQuotes(ctx)
-  assertQuotes(t, first, expected(DAY))
-  t.equal(seen[0]?.url, '/cdn/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json')
-  t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  await assertRevalidates(t, source, ctx, first, seen, { inm: 'W/"f1"' })
+  await assertFirstFetch(t, source, ctx, seen, { url: '/cdn/npm/@fawazahmed0/currency-api@latest/v1/currencies/usd.json', fixture: DAY, revalidation: { inm: 'W/"f1"' } })
   await t.rejects(createFawazahmed0Source({ origin: `${server.url}/missing` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   await t.rejects(createFawazahmed0Source({ origin: `${server.url}/soft` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_PARSE' })
   t.equal(FAWAZAHMED0_ORIGIN, 'https://cdn.jsdelivr.net')

@@ -1,10 +1,11 @@
 import t from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import { FRANKFURTER_ORIGIN, createFrankfurterSource, parseFrankfurter as parseFrankfurterAt } from '../../src/sources/frankfurter.js'
-import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertFirstFetch } from './adapters.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText, serve } from '../support/fixture-server.js'
-import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import { byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
 
 // the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
@@ -87,11 +88,7 @@ t.test('fetchQuotes asks /v2/rates for the USD base', async (t) => {
   const ctx = fetchContext(t)
   const source = createFrankfurterSource({ origin: `${server.url}/ff/` })
   t.equal(source.id, 'frankfurter')
-  const first = await source.fetchQuotes(ctx)
-  assertQuotes(t, first, expected(DAY))
-  t.equal(seen[0]?.url, '/ff/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS')
-  t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  await assertRevalidates(t, source, ctx, first, seen, { inm: '"r1"' })
+  await assertFirstFetch(t, source, ctx, seen, { url: '/ff/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS', fixture: DAY, revalidation: { inm: '"r1"' } })
   await t.rejects(createFrankfurterSource({ origin: `${server.url}/nf` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 404 })
   await t.rejects(createFrankfurterSource({ origin: `${server.url}/err` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 500 })
   t.equal(FRANKFURTER_ORIGIN, 'https://api.frankfurter.dev')

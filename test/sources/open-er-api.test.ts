@@ -1,10 +1,11 @@
 import t from 'tap'
 import type { Quote } from '../../src/domain/rate.js'
 import { OPEN_ER_API_ORIGIN, createOpenErApiSource, parseOpenErApi as parseOpenErApiAt } from '../../src/sources/open-er-api.js'
-import { assertQuotes, assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertRejects, expected, relDiff } from '../support/expected.js'
+import { assertFirstFetch } from './adapters.js'
 import { NOW, fetchContext } from '../support/fetch-context.js'
 import { fixtureServer, fixtureText } from '../support/fixture-server.js'
-import { assertRevalidates, byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
+import { byBase, checkFixtures, seenOf, serveWithEtag } from '../support/quotes.js'
 import type { Seen } from '../support/quotes.js'
 
 // the parsers on the recorded payloads' clock (Wed 26 Nov 2025)
@@ -88,11 +89,7 @@ t.test('fetchQuotes asks /v6/latest/USD', async (t) => {
   const ctx = fetchContext(t)
   const source = createOpenErApiSource({ origin: server.url })
   t.equal(source.id, 'open-er-api')
-  const first = await source.fetchQuotes(ctx)
-  assertQuotes(t, first, expected(DAY))
-  t.equal(seen[0]?.url, '/v6/latest/USD')
-  t.match(seen[0]?.ua, /^Mozilla\/5\.0/)
-  await assertRevalidates(t, source, ctx, first, seen, { ims: 'Wed, 26 Nov 2025 00:02:31 GMT' })
+  await assertFirstFetch(t, source, ctx, seen, { url: '/v6/latest/USD', fixture: DAY, revalidation: { ims: 'Wed, 26 Nov 2025 00:02:31 GMT' } })
   await t.rejects(createOpenErApiSource({ origin: `${server.url}/busy` }).fetchQuotes(ctx), { code: 'RATES_SOURCE_HTTP', upstreamStatus: 429 })
   t.equal(OPEN_ER_API_ORIGIN, 'https://open.er-api.com')
 })
