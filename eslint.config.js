@@ -22,7 +22,7 @@ export default [
   layer('sources', ['domain'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
   layer('reconciler', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws']),
   layer('store', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ws']),
-  layer('poller', ['domain', 'sources'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
+  layer('poller', ['domain', 'sources', 'reconciler', 'store'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
   layer('plugins', ['domain', 'sources', 'reconciler', 'poller', 'store'], [], ['../app.js', '../server.js']),
   layer('routes', ['domain', 'store', 'hub'], ['ioredis', 'undici']),
   layer('hub', ['domain', 'store'], ['ioredis', 'undici']),

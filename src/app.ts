@@ -94,8 +94,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docs)
   await app.register(storePlugin, { store: deps.store })
   await app.register(metrics)
-  await app.register(ingest, { config, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
-  await app.register(healthRoutes, { sources: () => app.ingest.poller?.health() ?? [] })
+  await app.register(ingest, { config, store: deps.store, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
+  await app.register(healthRoutes, { sources: app.ingest.health })
   await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote, ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() }) })
   await app.register(widgetRoutes)
   await app.register(hub, {

@@ -49,9 +49,9 @@ export default fp(async (fastify) => {
       }
     }
   }))
-  // read at scrape time: the poller belongs to the ingest plugin, registered after this one;
+  // read at scrape time: the pipeline belongs to the ingest plugin, registered after this one;
   // a follower (not polling) reports no source series rather than every source as down
-  const sources = (): SourceHealth[] => fastify.hasDecorator('ingest') ? fastify.ingest.poller?.health() ?? [] : []
+  const sources = (): SourceHealth[] => fastify.hasDecorator('ingest') ? fastify.ingest.health() : []
   registry.registerMetric(new Gauge({
     name: 'fx_source_up',
     help: 'Whether the last poll of each upstream source succeeded (1) or not (0), on the polling instance',

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RatesError } from '../domain/errors.js'
-import type { Snapshot } from '../domain/rate.js'
-import { ALWAYS_LEADER, applyPublish, createListeners } from './memory.js'
+import { createChangeFeed } from './changes.js'
 import { createRetryingWriter } from './retrying-writer.js'
 import { readState, removeTemps, serialise, STATE_FILE, tempName, writeDurably } from './state-file.js'
+import { createLocalState } from './state.js'
+import { healthy, SILENT_LOG, SOLE_LEADER } from './store.js'
 import type { Store, StoreLog } from './store.js'
-import { checkObservations } from './validate.js'
 
 export { STATE_FILE }
 
@@ -21,28 +21,26 @@ export interface EmbeddedStoreOptions {
   retryMaxMs?: number
 }
 
-const silent: StoreLog = { info () {}, warn () {}, error () {} }
-
 /** The public reason while the file lags memory; the path and the error go to the log. */
 export const NOT_PERSISTED = 'state not persisted'
 
 /**
- * The default engine: the memory engine plus one JSON state file replaced atomically
+ * The default engine: the in-memory state plus one JSON state file replaced atomically
  * (temp file, fsync, rename, fsync of the directory), so a restart serves the last snapshot at once.
  */
 export async function createEmbeddedStore (options: EmbeddedStoreOptions): Promise<Store> {
-  const { dir, quote, log = silent, now = () => new Date(), retryMinMs = 100, retryMaxMs = 30_000 } = options
+  const { dir, quote, log = SILENT_LOG, now = () => new Date(), retryMinMs = 100, retryMaxMs = 30_000 } = options
   const file = join(dir, STATE_FILE)
   await mkdir(dir, { recursive: true })
   await removeTemps(dir)
-  let state = await readState(file, quote, log, now)
-  const listeners = createListeners()
+  const local = createLocalState(quote, await readState(file, quote, log, now))
+  const changes = createChangeFeed()
   let temps = 0
 
   // Writes run one at a time and take the newest state, so a burst of publishes coalesces while each
   // publish still resolves only once a file holding its state is durable; a failed write is retried.
   const writer = createRetryingWriter({
-    write: async () => { await writeDurably(dir, file, tempName(dir, ++temps), serialise(state)) },
+    write: async () => { await writeDurably(dir, file, tempName(dir, ++temps), serialise(local.current())) },
     retryMinMs,
     retryMaxMs,
     log,
@@ -57,29 +55,24 @@ export async function createEmbeddedStore (options: EmbeddedStoreOptions): Promi
   }
 
   return {
-    snapshot: () => state.snapshot,
-    history: (base) => state.history[base] ?? [],
-    observations: () => state.observations,
+    ...local.reads,
     async publish (input) {
-      const previous = state.snapshot
-      state = applyPublish(state, input, quote, now())
-      const snapshot = state.snapshot as Snapshot
+      const { snapshot, previous } = local.publish(input, now())
       // Clients are told either way: a failing disk must not freeze the ticker; health says the state is not durable.
       try {
         await persist()
       } finally {
-        listeners.emit(snapshot, previous)
+        changes.emit(snapshot, previous)
       }
       return snapshot
     },
     async saveObservations (observations) {
-      checkObservations(observations)
-      state = { ...state, observations }
+      local.saveObservations(observations)
       await persist()
     },
-    subscribe: listeners.add,
-    health: () => (writer.behind() ? { ok: false, reasons: [NOT_PERSISTED] } : { ok: true, reasons: [] }),
-    leadership: ALWAYS_LEADER,
+    subscribe: changes.subscribe,
+    health: () => (writer.behind() ? { ok: false, reasons: [NOT_PERSISTED] } : healthy()),
+    leadership: SOLE_LEADER,
     close: writer.close
   }
 }

@@ -1,8 +1,22 @@
 import { Redis } from 'ioredis'
 import { z } from 'zod'
 import { FixingSchema, ObservationSchema, SnapshotSchema } from '../domain/rate.js'
-import type { StoreState } from './memory.js'
+import type { Fixing, Snapshot } from '../domain/rate.js'
+import type { StoreState } from './state.js'
 import type { EngineHealth } from './store.js'
+
+/** One key space: its keys in the order every script takes them, and its update channel. */
+export interface RedisKeys {
+  /** lock, seq, snapshot, history, observations: KEYS[1..5] of every script. */
+  all: string[]
+  lock: string
+  channel: string
+}
+
+export function redisKeys (prefix: string): RedisKeys {
+  const all = ['lock', 'seq', 'snapshot', 'history', 'observations'].map((k) => `${prefix}${k}`)
+  return { all, lock: all[0] as string, channel: `${prefix}updates` }
+}
 
 export interface ConnectionOptions {
   name: string
@@ -80,6 +94,23 @@ export const SAVE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[5], ARGV[2])
 return 1`
+
+const historyPairs = (state: StoreState, bases: string[]): string[] =>
+  bases.flatMap((base) => [base, JSON.stringify(state.history[base] ?? [])])
+
+/** PUBLISH's arguments after the token, for `next` (a publish applied under any seq: the script allocates it). */
+export function publishArgs (floor: number, next: StoreState, fixings: Record<string, Fixing>, channel: string): Array<string | number> {
+  const { seq: _allocatedByTheScript, ...rest } = next.snapshot as Snapshot
+  return [floor, JSON.stringify(rest).slice(1), JSON.stringify(next.observations), channel, JSON.stringify(fixings),
+    ...historyPairs(next, Object.keys(fixings))]
+}
+
+/** RESTORE's arguments after the token: the whole of `state`, which holds a snapshot. */
+export function restoreArgs (state: StoreState, channel: string): Array<string | number> {
+  const snapshot = state.snapshot as Snapshot
+  return [snapshot.seq, JSON.stringify(snapshot), JSON.stringify(state.observations), channel,
+    ...historyPairs(state, Object.keys(state.history))]
+}
 
 const HistorySchema = z.array(FixingSchema)
 const ObservationsSchema = z.array(ObservationSchema)

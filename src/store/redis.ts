@@ -1,14 +1,14 @@
-import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
 import type { Snapshot } from '../domain/rate.js'
+import { createChangeFeed } from './changes.js'
 import { createLeaderElection } from './leader.js'
-import { applyPublish, createListeners } from './memory.js'
-import type { StoreState } from './memory.js'
 import { createAnswerProbe } from './redis-probe.js'
-import { createConnections, loadState, MessageSchema, PUBLISH, redisHealth, RESTORE, SAVE } from './redis-io.js'
-import type { Message } from './redis-io.js'
+import { createRedisFollower } from './redis-follow.js'
+import { createConnections, PUBLISH, publishArgs, redisHealth, redisKeys, RESTORE, restoreArgs, SAVE } from './redis-io.js'
+import { applyPublish, createLocalState } from './state.js'
+import { SILENT_LOG } from './store.js'
 import type { PublishInput, Store, StoreLog } from './store.js'
-import { checkObservations, describeIssues } from './validate.js'
+import { checkObservations } from './validate.js'
 
 export interface RedisStoreOptions {
   /** REDIS_URL */
@@ -34,31 +34,19 @@ export interface RedisStoreOptions {
   name?: string
 }
 
-const silent: StoreLog = { info () {}, warn () {}, error () {} }
-const EMPTY: StoreState = { snapshot: undefined, history: {}, observations: [] }
-
 /**
  * Many instances on one Redis: each serves reads from its in-memory copy and follows the channel;
  * the elected leader writes through fenced Lua scripts. After an outage every instance re-reads the stored state.
  */
 export async function createRedisStore (options: RedisStoreOptions): Promise<Store> {
-  const { url, quote, lockMs, renewMs, log = silent, now = () => new Date(), keyPrefix = 'fx:' } = options
+  const { url, quote, lockMs, renewMs, log = SILENT_LOG, now = () => new Date(), keyPrefix = 'fx:' } = options
   const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, renewMs) } = options
-  const keys = ['lock', 'seq', 'snapshot', 'history', 'observations'].map((k) => `${keyPrefix}${k}`)
-  const channel = `${keyPrefix}updates`
-  const connectTimeoutMs = Math.max(lockMs, 1000)
-  const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs, retryMinMs, retryMaxMs })
-  const listeners = createListeners()
-  let state: StoreState = EMPTY
-  let down = false
-  let inSync = false
-  let syncError: string | undefined
-  let closed = false
+  const keys = redisKeys(keyPrefix)
+  const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs: Math.max(lockMs, 1000), retryMinMs, retryMaxMs })
+  const local = createLocalState(quote)
+  const changes = createChangeFeed()
   let closing: Promise<void> | undefined
 
-  const localSeq = (): number => state.snapshot?.seq ?? 0
-
-  // publishes, saves and re-reads run one at a time, so none of them works from a state another is replacing
   let chain: Promise<unknown> = Promise.resolve()
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn)
@@ -66,52 +54,33 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     return run
   }
 
-  const adopt = (next: StoreState): void => {
-    const previous = state.snapshot
-    state = next
-    if (next.snapshot !== undefined && (previous?.seq ?? 0) < next.snapshot.seq) listeners.emit(next.snapshot, previous)
-  }
-
-  /** Re-reads the stored state; adopts it unless this copy is newer (Redis lost data). Returns the stored seq. */
-  const resync = async (): Promise<number> => {
-    let stored: StoreState
-    try {
-      stored = await loadState(redis, keys)
-    } catch (err) {
-      if (err instanceof z.ZodError || err instanceof SyntaxError) {
-        const problem = err instanceof z.ZodError ? describeIssues(err) : err.message.slice(0, 200)
-        // every leadership attempt re-reads: log the problem when it appears or changes, not once per attempt
-        if (problem !== syncError) log.error({ problem }, 'stored state is invalid; keeping the in-memory copy')
-        syncError = problem
-      }
-      throw err
-    }
-    if (syncError !== undefined) log.info({}, 'stored state is valid again')
-    syncError = undefined
-    const storedSeq = stored.snapshot?.seq ?? 0
-    if (storedSeq >= localSeq()) adopt(stored)
-    else log.warn({ storedSeq, localSeq: localSeq() }, 'redis holds an older state than this instance')
-    inSync = true
-    return storedSeq
-  }
-
-  const historyPairs = (next: StoreState, bases: string[]): string[] =>
-    bases.flatMap((base) => [base, JSON.stringify(next.history[base] ?? [])])
+  const follower = createRedisFollower({
+    redis,
+    sub,
+    keys,
+    quote,
+    local,
+    emit: changes.emit,
+    serial,
+    log,
+    onReady: () => { probe.reset() },
+    // the lock cannot be renewed from here: stop leading now rather than when a renewal fails
+    onDown: () => { election.lose('redis connection lost') }
+  })
 
   const election = createLeaderElection({
     redis,
-    key: keys[0] as string,
+    key: keys.lock,
     lockMs,
     renewMs,
     log,
     // a new leader starts from the stored state, and puts its own back if Redis lost it
     beforeLead: () => serial(async () => {
-      const storedSeq = await resync()
-      const snapshot = state.snapshot
-      if (snapshot === undefined || storedSeq >= snapshot.seq) return
-      await redis.eval(RESTORE, keys.length, ...keys, election.token, snapshot.seq, JSON.stringify(snapshot),
-        JSON.stringify(state.observations), channel, ...historyPairs(state, Object.keys(state.history)))
-      log.warn({ seq: snapshot.seq }, 'restored the state redis had lost')
+      const storedSeq = await follower.resync()
+      const state = local.current()
+      if (state.snapshot === undefined || storedSeq >= state.snapshot.seq) return
+      await redis.eval(RESTORE, keys.all.length, ...keys.all, election.token, ...restoreArgs(state, keys.channel))
+      log.warn({ seq: state.snapshot.seq }, 'restored the state redis had lost')
     })
   })
 
@@ -119,7 +88,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     if (!election.isLeader()) throw new RatesError('RATES_NOT_LEADER', 'this instance is not the leader', 503)
     let result: unknown
     try {
-      result = await redis.eval(script, keys.length, ...keys, election.token, ...args)
+      result = await redis.eval(script, keys.all.length, ...keys.all, election.token, ...args)
     } catch (err) {
       throw new RatesError('RATES_STORE', `redis write failed: ${(err as Error).message}`, 503, { cause: err })
     }
@@ -130,21 +99,16 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     return Number(result)
   }
 
+  // applied to the copy only once stored, under the seq the script allocated
   const publish = (input: PublishInput): Promise<Snapshot> => serial(async () => {
-    const at = now()
-    const next = applyPublish(state, input, quote, at, 0)
-    const { seq: _placeholder, ...rest } = next.snapshot as Snapshot
-    const seq = await fenced(PUBLISH, [localSeq(), JSON.stringify(rest).slice(1), JSON.stringify(input.observations),
-      channel, JSON.stringify(input.fixings), ...historyPairs(next, Object.keys(input.fixings))])
+    const current = local.current()
+    const next = applyPublish(current, input, quote, now(), 0)
+    const seq = await fenced(PUBLISH, publishArgs(current.snapshot?.seq ?? 0, next, input.fixings, keys.channel))
     const snapshot: Snapshot = { ...(next.snapshot as Snapshot), seq }
-    adopt({ ...next, snapshot })
+    follower.adopt({ ...next, snapshot })
     return snapshot
   })
 
-  const resyncLater = (): void => {
-    inSync = false
-    serial(resync).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
-  }
   const probe = createAnswerProbe({
     connections: [redis, sub],
     intervalMs: renewMs,
@@ -152,81 +116,28 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     log,
     // the lock cannot be renewed through a Redis that does not answer: stop leading now
     onSilent: () => { election.lose('redis not answering') },
-    onAnswering: resyncLater
+    onAnswering: follower.resyncLater
   })
 
-  const onReady = (): void => {
-    if (closed || redis.status !== 'ready' || sub.status !== 'ready') return
-    if (down) log.info({}, 'redis reachable again; resynchronising')
-    down = false
-    probe.reset()
-    sub.subscribe(channel).catch(() => {})
-    resyncLater()
-  }
-  const onDown = (): void => {
-    inSync = false
-    // the lock cannot be renewed from here: stop leading now rather than when a renewal fails
-    election.lose('redis connection lost')
-  }
-  for (const connection of [redis, sub]) {
-    connection.on('error', (err: Error) => {
-      if (!down && !closed) log.warn({ err: err.message }, 'redis unreachable')
-      down = true
-    })
-    connection.on('close', onDown)
-    connection.on('ready', onReady)
-  }
-  // the next seq is applied from the message itself; a gap (missed messages) or a bare seq means a full re-read
-  const follow = async ({ seq, snapshot, fixings, observations }: Message): Promise<void> => {
-    if (seq <= localSeq()) return
-    if (seq === localSeq() + 1 && snapshot?.seq === seq && fixings !== undefined && observations !== undefined) {
-      const next = applyPublish(state, { rates: snapshot.rates, fixings, observations }, quote, new Date(snapshot.updatedAt), seq)
-      adopt({ ...next, snapshot })
-    } else {
-      await resync()
-    }
-  }
-  sub.on('message', (from: string, text: string) => {
-    if (from !== channel) return
-    let message: Message
-    try {
-      message = MessageSchema.parse(JSON.parse(text))
-    } catch (err) {
-      log.warn({ err }, 'ignored an invalid update message')
-      return
-    }
-    if (message.seq <= localSeq()) return
-    serial(() => follow(message)).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
-  })
-
-  try {
-    await Promise.all([redis.connect(), sub.connect()])
-    await sub.subscribe(channel)
-    await serial(resync)
-  } catch (err) {
-    // not fatal: the ready handler loads the state once Redis answers; until then health says why
-    log.warn({ err }, 'redis state not loaded at start')
-  }
+  await follower.start()
   await election.tick()
   election.start()
   probe.start()
 
   return {
-    snapshot: () => state.snapshot,
-    history: (base) => state.history[base] ?? [],
-    observations: () => state.observations,
+    ...local.reads,
     publish,
     saveObservations: (observations) => serial(async () => {
       checkObservations(observations)
       await fenced(SAVE, [JSON.stringify(observations)])
-      state = { ...state, observations }
+      local.replace({ ...local.current(), observations })
     }),
-    subscribe: listeners.add,
-    health: () => redisHealth({ redis, sub, answering: probe.answering, syncError, inSync }),
+    subscribe: changes.subscribe,
+    health: () => redisHealth({ redis, sub, answering: probe.answering, syncError: follower.syncError(), inSync: follower.inSync() }),
     leadership: { isLeader: election.isLeader, onChange: election.onChange },
     close () {
       closing ??= (async () => {
-        closed = true
+        follower.stop()
         probe.stop()
         await election.close()
         await chain

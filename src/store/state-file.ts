@@ -1,14 +1,14 @@
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RatesError } from '../domain/errors.js'
-import type { StoreState } from './memory.js'
+import { EMPTY_STATE } from './state.js'
+import type { StoreState } from './state.js'
 import type { StoreLog } from './store.js'
 import { isRecord, salvageState } from './validate.js'
 
 export const STATE_FILE = 'state.json'
 const FORMAT = 'fx-ticker/state'
 const TEMP_PREFIX = `${STATE_FILE}.tmp-`
-const EMPTY: StoreState = { snapshot: undefined, history: {}, observations: [] }
 /** How many dropped entries one log line names; the count says the rest. */
 const DROPPED_LOGGED = 20
 
@@ -77,7 +77,7 @@ export async function readState (file: string, quote: string, log: StoreLog, now
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE
     throw new RatesError('RATES_STORE', `could not read ${file}`, 500, { cause: err })
   }
   let problem: string | undefined
@@ -102,5 +102,5 @@ export async function readState (file: string, quote: string, log: StoreLog, now
   } catch (err) {
     log.warn({ err, file, problem }, 'unreadable state file could not be set aside; starting empty')
   }
-  return EMPTY
+  return EMPTY_STATE
 }

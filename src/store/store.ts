@@ -25,7 +25,30 @@ export interface StoreLog {
   error: (obj: object, msg: string) => void
 }
 
-/** Whether this instance may poll and publish; the embedded engine always may, Redis elects one leader. */
+/** Reads of this instance's copy of the state: synchronous, never a round trip. */
+export interface StateReads {
+  /** The last published snapshot, or undefined before the first one. */
+  snapshot: () => Snapshot | undefined
+  /** Daily fixings of one base, oldest first. */
+  history: (base: string) => Fixing[]
+  /** The observations stored with the last publish or save. */
+  observations: () => Observation[]
+}
+
+/** The state a publisher hands over: the reads, and the two writes only the leader makes. */
+export interface SnapshotState extends StateReads {
+  /** Stores rates under the next seq; resolves with the stored snapshot. */
+  publish: (input: PublishInput) => Promise<Snapshot>
+  /** Stores observations when no published field changed (seq stays). */
+  saveObservations: (observations: Observation[]) => Promise<void>
+}
+
+/** Change notification: each publish reaches the listeners of every instance once, in seq order. */
+export interface ChangeFeed {
+  subscribe: (listener: SnapshotListener) => () => void
+}
+
+/** Whether this instance may poll and publish; a lone instance always may, Redis elects one leader. */
 export interface Leadership {
   isLeader: () => boolean
   /** Called with true when this instance becomes the leader and false when it stops being one. */
@@ -33,25 +56,21 @@ export interface Leadership {
 }
 
 /**
- * The engine seam (embedded or Redis). Reads are synchronous from this instance's in-memory copy;
- * `publish` allocates the next `seq`, persists, and notifies `subscribe` listeners on every instance.
+ * One engine (memory, embedded or Redis): the state, change and leadership seams side by side, plus its
+ * readiness and close. Consumers take the seam they need; the app closes the engine.
  */
-export interface Store {
-  /** The last published snapshot, or undefined before the first one. */
-  snapshot: () => Snapshot | undefined
-  /** Daily fixings of one base, oldest first. */
-  history: (base: string) => Fixing[]
-  /** The observations stored with the last publish or save. */
-  observations: () => Observation[]
-  /** Stores rates under the next seq; resolves with the stored snapshot. */
-  publish: (input: PublishInput) => Promise<Snapshot>
-  /** Stores observations when no published field changed (seq stays). */
-  saveObservations: (observations: Observation[]) => Promise<void>
-  subscribe: (listener: SnapshotListener) => () => void
-  health: () => EngineHealth
+export interface Store extends SnapshotState, ChangeFeed {
   leadership: Leadership
+  health: () => EngineHealth
   close: () => Promise<void>
 }
 
 /** How many daily fixings per base the history keeps. */
 export const HISTORY_DAYS = 400
+
+/** The leadership of an engine that is alone with its state. */
+export const SOLE_LEADER: Leadership = { isLeader: () => true, onChange: () => () => {} }
+
+export const healthy = (): EngineHealth => ({ ok: true, reasons: [] })
+
+export const SILENT_LOG: StoreLog = { info () {}, warn () {}, error () {} }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
 import { CurrencySchema, FixingSchema, ObservationSchema, RateSchema, SnapshotSchema } from '../domain/rate.js'
 import type { Fixing, Observation, Rate, Snapshot } from '../domain/rate.js'
-import type { StoreState } from './memory.js'
+import type { StoreState } from './state.js'
 
 const FixingsSchema = z.record(CurrencySchema, FixingSchema)
 const ObservationsSchema = z.array(ObservationSchema)

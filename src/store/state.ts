@@ -1,0 +1,77 @@
+import type { Fixing, Observation, Snapshot } from '../domain/rate.js'
+import { HISTORY_DAYS } from './store.js'
+import type { PublishInput, StateReads } from './store.js'
+import { checkObservations, checkPublish } from './validate.js'
+
+/** The state an engine keeps: what the embedded engine persists and the Redis engine mirrors. */
+export interface StoreState {
+  snapshot: Snapshot | undefined
+  history: Record<string, Fixing[]>
+  observations: Observation[]
+}
+
+export const EMPTY_STATE: StoreState = { snapshot: undefined, history: {}, observations: [] }
+
+/** Upserts one fixing into a date-ordered history, keeping the newest HISTORY_DAYS. */
+export function upsertFixing (history: readonly Fixing[], fixing: Fixing): Fixing[] {
+  const next = history.filter((f) => f.date !== fixing.date)
+  next.push(fixing)
+  next.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))
+  return next.length > HISTORY_DAYS ? next.slice(next.length - HISTORY_DAYS) : next
+}
+
+/**
+ * Applies a publish to a state: next seq (or the one given), fixings merged, observations replaced.
+ * Throws RATES_STORE, before anything is changed, when the input would not parse back.
+ */
+export function applyPublish (state: StoreState, input: PublishInput, quote: string, now: Date, seq?: number): StoreState {
+  const snapshot: Snapshot = { quote, seq: seq ?? (state.snapshot?.seq ?? 0) + 1, updatedAt: now.toISOString(), rates: input.rates }
+  checkPublish(snapshot, input.fixings, input.observations)
+  const history = { ...state.history }
+  for (const [base, fixing] of Object.entries(input.fixings)) history[base] = upsertFixing(history[base] ?? [], fixing)
+  return { snapshot, history, observations: input.observations }
+}
+
+/** What changed the copy: the snapshot it holds now and the one it held before. */
+export interface Applied {
+  snapshot: Snapshot
+  previous: Snapshot | undefined
+}
+
+/** This instance's copy of the state; every engine serves its reads from one. */
+export interface LocalState {
+  reads: StateReads
+  current: () => StoreState
+  /** Replaces the whole copy (a re-read, a follower's update); returns the snapshot held before. */
+  replace: (next: StoreState) => Snapshot | undefined
+  /** Applies a publish under the next seq; nothing changes when it throws. */
+  publish: (input: PublishInput, now: Date) => Applied
+  /** Replaces the observations after checking them; the snapshot and its seq stay. */
+  saveObservations: (observations: Observation[]) => void
+}
+
+export function createLocalState (quote: string, initial: StoreState = EMPTY_STATE): LocalState {
+  let state = initial
+  const replace = (next: StoreState): Snapshot | undefined => {
+    const previous = state.snapshot
+    state = next
+    return previous
+  }
+  return {
+    reads: {
+      snapshot: () => state.snapshot,
+      history: (base) => state.history[base] ?? [],
+      observations: () => state.observations
+    },
+    current: () => state,
+    replace,
+    publish (input, now) {
+      const next = applyPublish(state, input, quote, now)
+      return { previous: replace(next), snapshot: next.snapshot as Snapshot }
+    },
+    saveObservations (observations) {
+      checkObservations(observations)
+      state = { ...state, observations }
+    }
+  }
+}
