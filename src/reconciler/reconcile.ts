@@ -7,9 +7,6 @@ import { isStale, nextExpectedAt, zoneOf } from './schedule.js'
 import { newestPrimaryDate, select } from './select.js'
 import type { Decision } from './select.js'
 
-// the decision lives in domain/changes.ts; kept importable from here while the ingest pipeline moves
-export { changedRates, sameRates } from '../domain/changes.js'
-
 export interface ReconcileInput {
   /** Bases in output order, e.g. ['KGS', 'KZT', 'TJS', 'UZS', 'TMT']. */
   currencies: string[]
