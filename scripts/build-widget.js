@@ -1,15 +1,20 @@
 // Bundles src/widget/index.ts into dist/widget/: widget.js (the short-lived alias), widget.<hash>.js
-// (immutable) and manifest.json (hash, sizes) that src/routes/widget.ts serves from.
+// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts) and
+// manifest.json (hashes, sizes) that src/routes/widget.ts serves from.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'dist', 'widget')
 export const BUDGET_GZIP = 6144
+
+export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length
+export const brotliSize = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length
+const sha = (bytes) => createHash('sha256').update(bytes).digest('hex')
 
 // written next to the target and renamed, so a server or a parallel test never reads half a file
 function writeAtomic (file, data) {
@@ -18,9 +23,17 @@ function writeAtomic (file, data) {
   renameSync(tmp, file)
 }
 
-/** Builds the widget and returns its manifest. */
-export async function buildWidget () {
-  const result = await build({
+/** The language packs as the JSON bytes served for each language, and one hash over all of them. */
+export async function buildPacks () {
+  const out = await build({ entryPoints: [join(ROOT, 'src', 'widget', 'packs.ts')], format: 'esm', write: false, charset: 'utf8' })
+  const { PACKS } = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString('base64')}`)
+  const files = Object.fromEntries(Object.entries(PACKS).map(([lang, words]) => [lang, Buffer.from(JSON.stringify(words.split('|')))]))
+  return { files, hash: sha(Buffer.concat(Object.values(files))).slice(0, 8) }
+}
+
+/** The esbuild options of the bundle; `i18n` names the packs the widget may fetch. */
+export function bundleOptions (i18n) {
+  return {
     entryPoints: [join(ROOT, 'src', 'widget', 'index.ts')],
     tsconfig: join(ROOT, 'src', 'widget', 'tsconfig.json'),
     bundle: true,
@@ -29,15 +42,33 @@ export async function buildWidget () {
     target: ['chrome100', 'firefox100', 'safari15.4'],
     legalComments: 'none',
     charset: 'utf8',
+    define: { I18N: JSON.stringify(i18n) },
     write: false
-  })
-  const bytes = Buffer.from(result.outputFiles[0].contents)
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12)
-  const manifest = { file: `widget.${hash}.js`, hash, bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, budgetGzip: BUDGET_GZIP }
-  mkdirSync(OUT, { recursive: true })
-  for (const old of readdirSync(OUT)) {
-    if (/^widget\.[0-9a-f]+\.js$/.test(old) && old !== manifest.file) rmSync(join(OUT, old), { force: true })
   }
+}
+
+/** Builds the widget and its language packs and returns the manifest. */
+export async function buildWidget () {
+  const packs = await buildPacks()
+  const i18n = { hash: packs.hash, languages: Object.keys(packs.files) }
+  const result = await build(bundleOptions(i18n))
+  const bytes = Buffer.from(result.outputFiles[0].contents)
+  const hash = sha(bytes).slice(0, 12)
+  const manifest = {
+    file: `widget.${hash}.js`,
+    hash,
+    bytes: bytes.length,
+    gzip: gzipSize(bytes),
+    brotli: brotliSize(bytes),
+    budgetGzip: BUDGET_GZIP,
+    i18n: { hash: packs.hash, files: Object.fromEntries(Object.keys(packs.files).map((lang) => [lang, `widget.i18n.${lang}.${packs.hash}.json`])) }
+  }
+  mkdirSync(OUT, { recursive: true })
+  const current = new Set([manifest.file, ...Object.values(manifest.i18n.files)])
+  for (const old of readdirSync(OUT)) {
+    if (/^widget\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
+  }
+  for (const [lang, json] of Object.entries(packs.files)) writeAtomic(join(OUT, manifest.i18n.files[lang]), json)
   writeAtomic(join(OUT, manifest.file), bytes)
   writeAtomic(join(OUT, 'widget.js'), bytes)
   writeAtomic(join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
@@ -46,5 +77,5 @@ export async function buildWidget () {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const m = await buildWidget()
-  process.stdout.write(`dist/widget/${m.file}: ${m.bytes} B, ${m.gzip} B gzip (budget ${m.budgetGzip} B)\n`)
+  process.stdout.write(`dist/widget/${m.file}: ${m.bytes} B, ${m.gzip} B gzip, ${m.brotli} B brotli (budget ${m.budgetGzip} B gzip)\n`)
 }

@@ -14,8 +14,8 @@ export interface WidgetRoutesOptions {
   dir?: URL
 }
 
-interface Manifest { file: string, hash: string }
-interface Bundle { file: string, etag: string, raw: Buffer, gzip: Buffer }
+interface Manifest { file: string, hash: string, i18n?: { hash: string, files: Record<string, string> } }
+interface Bundle { file: string, etag: string, raw: Buffer, gzip: Buffer, type: string }
 
 // the alias may change with a deploy, so caches keep it briefly; the hashed file never changes
 const ALIAS_CACHE = 'public, max-age=300, stale-while-revalidate=86400'
@@ -24,10 +24,26 @@ const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable'
 async function loadBundle (dir: URL): Promise<Bundle | undefined> {
   try {
     const manifest = JSON.parse(await readFile(new URL('manifest.json', dir), 'utf8')) as Manifest
-    const raw = await readFile(new URL(manifest.file, dir))
-    return { file: manifest.file, etag: `"${manifest.hash}"`, raw, gzip: gzipSync(raw, { level: 9 }) }
+    return await asset(dir, manifest.file, manifest.hash, 'text/javascript; charset=utf-8')
   } catch {
     return undefined
+  }
+}
+
+async function asset (dir: URL, file: string, hash: string, type: string): Promise<Bundle> {
+  const raw = await readFile(new URL(file, dir))
+  return { file, etag: `"${hash}"`, raw, gzip: gzipSync(raw, { level: 9 }), type }
+}
+
+/** The language packs the bundle fetches (`widget.i18n.<lang>.<hash>.json`), by language. */
+async function loadPacks (dir: URL): Promise<Map<string, Bundle>> {
+  try {
+    const manifest = JSON.parse(await readFile(new URL('manifest.json', dir), 'utf8')) as Manifest
+    const { hash = '', files = {} } = manifest.i18n ?? {}
+    const packs = Object.entries(files).map(async ([lang, file]) => [lang, await asset(dir, file, hash, 'application/json; charset=utf-8')] as const)
+    return new Map(await Promise.all(packs))
+  } catch {
+    return new Map()
   }
 }
 
@@ -36,9 +52,10 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
   const bundle = await loadBundle(dir)
   if (bundle === undefined) fastify.log.warn({ dir: dir.pathname }, 'widget not built; run npm run build')
 
-  const send = (request: FastifyRequest, reply: FastifyReply, cache: string): FastifyReply => {
+  const send = (request: FastifyRequest, reply: FastifyReply, cache: string, asset = bundle): FastifyReply => {
+    const bundle = asset // the script unless a pack is named
     if (bundle === undefined) throw new RatesError('RATES_NOT_READY', 'the widget is not built: run npm run build', 503)
-    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', cache)
+    reply.header('content-type', bundle.type).header('cache-control', cache)
       .header('etag', bundle.etag).header('vary', 'Accept-Encoding')
     if (etagMatches(request.headers['if-none-match'], bundle.etag)) return reply.code(304).send()
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(bundle.gzip)
@@ -59,6 +76,13 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
   }, async (request, reply) => send(request, reply, ALIAS_CACHE))
   if (bundle !== undefined) {
     fastify.get(`/${bundle.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE))
+  }
+
+  // the words of the widget's other languages, fetched by the bundle from its hashed name (never revalidated);
+  // /widget.i18n.<lang>.json is the same pack under a stable name, kept briefly like /widget.js
+  for (const [lang, pack] of await loadPacks(dir)) {
+    fastify.get(`/${pack.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE, pack))
+    fastify.get(`/widget.i18n.${lang}.json`, { schema: { hide: true } }, async (request, reply) => send(request, reply, ALIAS_CACHE, pack))
   }
 
   // the page is the same bytes for every request: nothing in it comes from the Host or X-Forwarded-* headers,

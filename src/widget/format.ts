@@ -31,7 +31,8 @@ export function formatPrice (x: number, locale: string | undefined): string {
  * zero is unchanged `0.00%`, never `-0.00%`.
  */
 export function formatChange (pct: number, locale: string | undefined): [dir: 'u' | 'd' | 'n', arrow: string, text: string] {
-  const f = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 })
+  // the percent style rounds to at most max(minimumFractionDigits, 0) decimals: 2
+  const f = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 2 })
   const text = f.format(Math.abs(pct) / 100)
   if (text === f.format(0)) return ['n', '\u25AC', text]
   return pct > 0 ? ['u', '\u25B2', '+' + text] : ['d', '\u25BC', '\u2212' + text]
@@ -52,7 +53,7 @@ export function formatItem (r: Rate, look: Look): Item {
   const peg = r.cadence === 'peg'
   const basis = peg ? words[W.peg] : r.basis === 'consensus' ? words[W.consensus] : bankOf(r.base, words)
   const detail = basis === '' ? look.date(r.date) : `${look.date(r.date)}, ${basis}`
-  let html = `<b>${inverse ? pair : `${r.base}<span class="q">/${r.quote}</span>`}</b><span class="e"> =</span> <span class="x">${value}</span>`
+  let html = `<b>${inverse ? pair : `${r.base}<span class="q">/${r.quote}</span>`}</b><span class="e"> =</span> ${value}`
   let text = `${look.name(r.base)}, ${pair} ${value}`
   const c = r.change
   if (c !== null) {

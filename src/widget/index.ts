@@ -5,23 +5,23 @@ const script = document.currentScript as HTMLScriptElement | null
 const origin = new URL('.', script?.src || location.href).href
 
 // a second copy of the script on the page finds the element defined and does nothing
-if (customElements.get('fx-ticker') === undefined) {
+if (!customElements.get('fx-ticker')) {
   customElements.define('fx-ticker', class extends HTMLElement {
     static observedAttributes = ['symbols', 'locale', 'direction', 'href', 'src', 'data-src', 'speed', 'display']
-    stop: (() => void) | undefined
+    #stop: (() => void) | undefined
 
     connectedCallback (): void {
-      this.stop?.()
-      this.stop = mount(this, origin)
+      this.#stop?.()
+      this.#stop = mount(this, origin)
     }
 
     disconnectedCallback (): void {
-      this.stop?.()
-      this.stop = undefined
+      this.#stop?.()
+      this.#stop = undefined
     }
 
     attributeChangedCallback (): void {
-      if (this.stop !== undefined) this.connectedCallback()
+      if (this.#stop) this.connectedCallback()
     }
   })
   // for CMSs that strip unknown elements: <div data-fx-ticker data-symbols="...">

@@ -9,8 +9,9 @@ import { tooltip } from './tooltip.js'
 // under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
 const COMPACT_BELOW = 480
 
-const html = (w: string[]): string => `<div class="w" part="ticker"><button class="p" type="button" aria-pressed="false" aria-label="${w[W.pause]}" title="${w[W.pause]}"></button>` +
-  `<div class="v" role="marquee" aria-live="off" aria-label="${w[W.rates]}"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>` +
+// the words are set by render(), which runs again when a language's pack arrives
+const HTML = '<div class="w" part="ticker"><button class="p" type="button" aria-pressed="false"></button>' +
+  '<div class="v" role="marquee" aria-live="off"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>' +
   '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
 
 let sheet: CSSStyleSheet | undefined
@@ -59,9 +60,8 @@ export function mount (host: HTMLElement, origin: string): () => void {
     locale = Intl.NumberFormat.supportedLocalesOf(tags.filter((l): l is string => !!l))[0]
   } catch { /* an invalid tag: the browser's own locale */ }
   const language = languageOf(tags.find(Boolean) ?? '')
-  const words = wordsOf(language)
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
-  root.innerHTML = style(root) + html(words)
+  root.innerHTML = style(root) + HTML
   const $ = (s: string): HTMLElement => root.querySelector(s) as HTMLElement
   const w = $('.w')
   const v = $('.v')
@@ -73,7 +73,10 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const symbols = (get('symbols') ?? '').toUpperCase().split(/[\s,]+/).filter(Boolean)
   const look: Look = {
     locale,
-    words,
+    words: wordsOf(language, origin, (w) => {
+      look.words = w
+      render()
+    }),
     inverse: /^USD\//i.test(get('direction') ?? ''),
     href: get('href'),
     ...texts(language)
@@ -89,13 +92,17 @@ export function mount (host: HTMLElement, origin: string): () => void {
   }
   tooltip(v, $('.tip'))
 
-  const render = (): void => {
+  function render (): void {
+    const { words } = look
     const display = get('display')
     w.classList.toggle('k', display === 'compact' || (display !== 'full' && host.clientWidth < COMPACT_BELOW))
-    if (shown.length === 0) return
+    button.setAttribute('aria-label', words[W.pause] as string)
+    button.title = words[W.pause] as string
+    if (status.textContent !== '') status.textContent = words[W.offline] as string
     const items = shown.map((r) => formatItem(r, look))
     const line = items.map((i) => i.html).join('')
-    v.setAttribute('aria-label', `${words[W.rates]}: ${items.map((i) => i.text).join('; ')}`)
+    v.setAttribute('aria-label', items.length === 0 ? words[W.rates] as string : `${words[W.rates]}: ${items.map((i) => i.text).join('; ')}`)
+    if (items.length === 0) return
     main.innerHTML = `<span>${line}</span>`
     // enough repeats per copy to fill the width, so the loop has no gap at the wrap
     const one = (main.firstChild as HTMLElement).getBoundingClientRect().width
@@ -111,6 +118,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
       track.style.animationDuration = `${s.toFixed(2)}s`
     }
   }
+  render()
 
   const showLive = (live: boolean): void => {
     if (live) {
@@ -121,7 +129,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
     } else if (offline === undefined) {
       offline = setTimeout(() => {
         w.classList.add('o')
-        status.textContent = words[W.offline] as string
+        status.textContent = look.words[W.offline] as string
       }, grace)
     }
   }

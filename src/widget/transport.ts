@@ -45,18 +45,15 @@ export function transport (pollMs: number): SocketConstructor {
 
     const u = new URL(url.replace(/^ws/, 'http').replace(/ws(?=\?|$)/, mode === 1 ? 'stream' : 'rates'))
     let stop = (): void => {}
-    const s: SocketLike = {
-      onopen: null,
-      onmessage: null,
-      onclose: null,
-      onerror: null,
+    // the client sets its handlers as soon as it has the socket
+    const s = {
       // neither transport carries a subscribe message: the client connects again with the new symbols
       send: () => end(),
       close () {
         stop()
         ended()
       }
-    }
+    } as unknown as SocketLike
     const receive = (data: unknown): void => {
       if (!got) s.onopen?.(null)
       heard()

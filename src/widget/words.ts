@@ -1,36 +1,40 @@
 import { HOME_SOURCE } from '../domain/sources.js'
 
+/** Replaced by scripts/build-widget.js: the languages served as packs, and the packs' content hash. */
+declare const I18N: { hash: string, languages: string[] }
+
 /**
- * The widget's words, `|`-separated in the order of `W`, then the home banks in the order of `BANKS`.
- * Plain strings rather than objects: they are most of the bundle, and gzip packs them best this way.
+ * The built-in English words, `|`-separated in the order of `W`, then the home banks in the order of
+ * HOME_SOURCE. Other languages are the same list in a pack (packs.ts) fetched on demand.
  */
-const WORDS: Record<string, string> = {
-  en: 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan',
-  ru: 'Курсы валют|Пауза|рост|снижение|без изменений|устарел|нет связи|привязка|консенсус|Нацбанк Кыргызстана|Нацбанк Казахстана|ЦБ Узбекистана|Нацбанк Таджикистана|ЦБ Туркменистана',
-  kk: 'Валюта бағамдары|Кідірту|өсті|төмендеді|өзгеріссіз|ескірген|байланыс жоқ|бекітілген бағам|консенсус|Қырғызстан Ұлттық банкі|Қазақстан Ұлттық банкі|Өзбекстан Орталық банкі|Тәжікстан Ұлттық банкі|Түрікменстан Орталық банкі',
-  ky: 'Валюта курстары|Тыныгуу|өстү|төмөндөдү|өзгөргөн жок|эскирген|байланыш жок|бекитилген курс|консенсус|Кыргызстандын Улуттук банкы|Казакстандын Улуттук банкы|Өзбекстандын Борбордук банкы|Тажикстандын Улуттук банкы|Түркмөнстандын Борбордук банкы',
-  uz: 'Valyuta kurslari|Pauza|oʻsdi|tushdi|oʻzgarmadi|eskirgan|aloqa yoʻq|qatʼiy kurs|konsensus|Qirgʻiziston Milliy banki|Qozogʻiston Milliy banki|Oʻzbekiston Markaziy banki|Tojikiston Milliy banki|Turkmaniston Markaziy banki',
-  tg: 'Қурби асъор|Таваққуф|боло рафт|паст шуд|бетағйир|кӯҳна|пайваст нест|қурби собит|консенсус|Бонки миллии Қирғизистон|Бонки миллии Қазоқистон|Бонки марказии Ӯзбекистон|Бонки миллии Тоҷикистон|Бонки марказии Туркманистон',
-  tk: 'Walýuta hümmetleri|Arakesme|ýokarlandy|peseldi|üýtgemedi|könelen|aragatnaşyk ýok|berkidilen hümmet|ylalaşyk|Gyrgyzystanyň Milli banky|Gazagystanyň Milli banky|Özbegistanyň Merkezi banky|Täjigistanyň Milli banky|Türkmenistanyň Merkezi banky'
-}
+const EN = 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan'.split('|')
 
 /** Indexes into a word list. */
-export const enum W { rates, pause, up, down, unchanged, stale, offline, peg, consensus }
+export const enum W { rates, pause, up, down, unchanged, stale, offline, peg, consensus, banks }
 
-const BANKS = ['nbkr', 'nbk', 'cbu', 'nbt', 'cbt']
+// one request per language and page, whatever the number of tickers
+const packs: Record<string, Promise<string[]>> = {}
 
-/** The widget's language for a tag (`ru-RU` -> `ru`): one of the seven, else English. */
+/** The widget's language for a tag (`ru-RU` -> `ru`): one with a pack, else English. */
 export function languageOf (tag: string): string {
   const l = tag.slice(0, 2).toLowerCase()
-  return l in WORDS ? l : 'en'
+  return I18N.languages.includes(l) ? l : 'en'
 }
 
-export function wordsOf (language: string): string[] {
-  return (WORDS[language] as string).split('|')
+/**
+ * English at once, and `language`'s words to `then` once its pack arrives from `origin` (the folder the
+ * script came from, which serves the packs of its own build); a missing or broken pack leaves English.
+ */
+export function wordsOf (language: string, origin: string, then: (words: string[]) => void): string[] {
+  if (language !== 'en') {
+    (packs[language] ??= fetch(`${origin}widget.i18n.${language}.${I18N.hash}.json`).then((r) => r.json()))
+      .then((words: string[]) => { if (words.length === EN.length) then(words) }, () => {})
+  }
+  return EN
 }
 
 /** The name of the central bank whose fixing is `base`'s official rate, in the words' language ('' if unknown). */
 export function bankOf (base: string, words: readonly string[]): string {
-  const i = BANKS.indexOf(HOME_SOURCE[base] ?? '')
-  return i < 0 ? '' : words[9 + i] as string
+  const i = Object.keys(HOME_SOURCE).indexOf(base)
+  return i < 0 ? '' : words[W.banks + i] as string
 }

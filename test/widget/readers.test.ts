@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
-import { buildWidget, inShadow, launchBrowser, newPage, serve, variedRates, waitForText, waitInShadow } from '../support/browser.js'
+import { buildWidget, inShadow, launchBrowser, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
 import { publishInput } from '../support/snapshot.js'
 
@@ -207,4 +207,65 @@ t.test('a page with the README\'s Content-Security-Policy runs the widget withou
   t.equal(await inShadow(page, 'return getComputedStyle(root.querySelector(".w")).display'), 'flex', 'styled')
   t.same(violations, [])
   t.equal(sockets, 1, 'over the WebSocket')
+})
+
+t.test('other languages come as one small pack per page from the script\'s origin; English until it arrives, without a shift', async (t) => {
+  const service = await serve(t, { rates: variedRates() })
+  const page = await newPage(t, browser)
+  const packs: string[] = []
+  page.on('request', (req) => { if (req.url().includes('i18n')) packs.push(req.url()) })
+  let release = (): void => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  await page.route(`${service.origin}/widget.i18n.*`, async (route) => {
+    await held
+    await route.continue()
+  })
+  // the README's entries, and the page's own inline reserve rule
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src ${service.origin}; connect-src ${service.origin} ws://127.0.0.1:${service.port}`
+  const violations: string[] = []
+  page.on('console', (msg) => { if (/Content.Security.Policy/i.test(msg.text())) violations.push(msg.text()) })
+  await page.goto(await site(t, `<!doctype html><html lang="ru"><head><meta charset="utf-8"><style>body{margin:0}${RESERVE}</style></head><body>
+<script src="${service.origin}/widget.js" async></script><fx-ticker symbols="KZT,TMT"></fx-ticker><fx-ticker symbols="TJS"></fx-ticker><p>текст</p></body></html>`,
+  { 'content-security-policy': csp }))
+  await waitForText(page, ['KZT/USD = 0,001961', 'peg'])
+  await waitForText(page, ['TJS/USD', 'stale'], 1)
+  t.equal(await page.locator('fx-ticker button').first().getAttribute('aria-label'), 'Pause', 'English while the pack is on its way')
+  const box = (): Promise<number[]> => page.evaluate('[...document.querySelectorAll(\'fx-ticker, p\')].map((e) => e.getBoundingClientRect().top)') as Promise<number[]>
+  const before = await box()
+  await page.evaluate('window.shifts = 0; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.shifts += e.value }).observe({ type: \'layout-shift\' })')
+
+  release()
+  await waitForText(page, ['KZT/USD = 0,001961', 'привязка'])
+  await waitForText(page, ['TJS/USD', 'устарел'], 1)
+  t.equal(await page.locator('fx-ticker button').first().getAttribute('aria-label'), 'Пауза')
+  t.match(await inShadow(page, 'return root.querySelector(".v").getAttribute("aria-label")'), /^Курсы валют: .*Нацбанк Казахстана/)
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))')
+  t.same(await box(), before, 'the tickers and the text below stay where they were')
+  t.equal(await page.evaluate('window.shifts'), 0, 'no layout shift when the words change')
+  t.equal(packs.length, 1, 'two tickers, one request')
+  t.match(packs[0], new RegExp(`^${service.origin}/widget\\.i18n\\.ru\\.[0-9a-f]{8}\\.json$`), 'the hashed pack from the script\'s origin')
+  t.same(violations, [], 'the README\'s connect-src already covers it')
+
+  const english = await newPage(t, browser)
+  const requests: string[] = []
+  english.on('request', (req) => { requests.push(req.url()) })
+  await embed(t, service, '<fx-ticker symbols="KZT" locale="de-DE"></fx-ticker><fx-ticker symbols="UZS"></fx-ticker>', { page: english })
+  await waitForText(english, ['KZT/USD = 0,001961'])
+  await waitForText(english, ['UZS/USD'], 1)
+  t.same(requests.filter((u) => u.includes('i18n')), [], 'English and languages without words fetch no pack')
+})
+
+t.test('a missing or broken pack leaves the widget in English', async (t) => {
+  const service = await serve(t, { rates: variedRates() })
+  for (const [status, body] of [[404, 'not found'], [200, '["too", "few"]'], [200, '{"words": []}']] as const) {
+    const page = await newPage(t, browser)
+    await page.route(`${service.origin}/widget.i18n.*`, (route) => route.fulfill({ status, body, contentType: 'application/json' }))
+    const answered = page.waitForEvent('requestfinished', (req) => req.url().includes('i18n'))
+    await embed(t, service, '<fx-ticker symbols="TMT"></fx-ticker>', { page, lang: 'kk' })
+    await waitForText(page, ['TMT/USD', 'peg'])
+    await answered
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))')
+    t.equal(await page.locator('fx-ticker button').getAttribute('aria-label'), 'Pause', `${status} ${body}: English`)
+    t.match(await tickerText(page), /peg/)
+  }
 })

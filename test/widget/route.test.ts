@@ -96,3 +96,42 @@ t.test('without a built widget the routes answer 503 and the rest still works', 
   t.match(res.json(), { message: /not built/ })
   t.equal((await app.inject('/')).statusCode, 200)
 })
+
+t.test('the language packs: hashed names never revalidated, stable names briefly cached, English not among them', async (t) => {
+  const { PACKS } = await import('../../src/widget/packs.js')
+  const i18n = (manifest as unknown as { i18n: { hash: string, files: Record<string, string> } }).i18n
+  t.same(Object.keys(i18n.files).sort(), ['kk', 'ky', 'ru', 'tg', 'tk', 'uz'], 'the six other languages, each its own file')
+  t.match(i18n.hash, /^[0-9a-f]{8}$/)
+  const served = readFileSync(new URL('widget.js', WIDGET_DIR), 'utf8')
+  t.match(served, i18n.hash, 'the bundle names the packs of its own build')
+  t.notMatch(served, /Нацбанк|Qirgʻiziston|Тыныгуу/, 'no other language is in the bundle')
+  const app = await build(t)
+  const english = (await app.inject('/widget.js')).body.match(/"(Exchange rates\|[^"]+)"/)?.[1]?.split('|') ?? []
+  t.equal(english.length, 14, 'the built-in English words and bank names')
+  for (const [lang, file] of Object.entries(i18n.files)) {
+    const res = await app.inject(`/${file}`)
+    t.equal(res.statusCode, 200, file)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable')
+    t.equal(res.headers['access-control-allow-origin'], '*', 'fetched by pages on other origins')
+    const words = res.json() as string[]
+    t.same(words, PACKS[lang]?.split('|'), `${lang}: the words of packs.ts`)
+    t.equal(words.length, english.length, `${lang}: as many words as English, in the same order`)
+    t.ok(words.every((w) => typeof w === 'string' && w !== '' && !/[<>&"]/.test(w)), `${lang}: plain words`)
+
+    const alias = await app.inject(`/widget.i18n.${lang}.json`)
+    t.equal(alias.headers['cache-control'], 'public, max-age=300, stale-while-revalidate=86400')
+    t.same(alias.rawPayload, res.rawPayload)
+    t.equal(alias.headers.etag, res.headers.etag)
+    const again = await app.inject({ url: `/widget.i18n.${lang}.json`, headers: { 'if-none-match': `W/${res.headers.etag as string}` } })
+    t.equal(again.statusCode, 304)
+    t.equal(again.body, '')
+    const gz = await app.inject({ url: `/${file}`, headers: { 'accept-encoding': 'gzip' } })
+    t.same(gunzipSync(gz.rawPayload), res.rawPayload)
+  }
+  for (const url of ['/widget.i18n.en.json', '/widget.i18n.de.json', `/widget.i18n.de.${i18n.hash}.json`, '/widget.i18n.ru.00000000.json']) {
+    t.equal((await app.inject(url)).statusCode, 404, `${url} does not exist`)
+  }
+  const openapi = (await app.inject('/openapi.json')).body
+  t.notMatch(openapi, /i18n/, 'the packs belong to the widget, not to the API document')
+})
