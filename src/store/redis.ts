@@ -26,8 +26,9 @@ export interface RedisStoreOptions {
   retryMinMs?: number
   retryMaxMs?: number
   /**
-   * How long one Redis command may take before it fails; default max(1000, renewMs). A Redis whose last
-   * answered PING is older than renewMs plus this is reported as not answering.
+   * How long one Redis command may take before it fails; default max(1000, lockMs - renewMs), so that a
+   * Redis is reported as not answering (last answered PING older than renewMs plus this) no sooner than the
+   * leader's lock would lapse anyway: a busy host's slow answer is not an outage.
    */
   commandTimeoutMs?: number
   /** CLIENT SETNAME of this instance's connections (the subscriber gets a `:sub` suffix); default `fx-ticker`. */
@@ -40,7 +41,7 @@ export interface RedisStoreOptions {
  */
 export async function createRedisStore (options: RedisStoreOptions): Promise<Store> {
   const { url, quote, lockMs, renewMs, log = SILENT_LOG, now = () => new Date(), keyPrefix = 'fx:' } = options
-  const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, renewMs) } = options
+  const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, lockMs - renewMs) } = options
   const keys = redisKeys(keyPrefix)
   const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs: Math.max(lockMs, 1000), retryMinMs, retryMaxMs })
   const local = createLocalState(quote)

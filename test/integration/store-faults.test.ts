@@ -51,7 +51,7 @@ t.test('a hung Redis (SIGSTOP): every instance is not ready within the deadline,
   const LOCK_MS = 1500
   const RENEW_MS = 300
   // one PING period plus the command timeout (max(1000, renew)), plus a period for the HTTP probe and scheduling
-  const DEADLINE_MS = RENEW_MS + Math.max(1000, RENEW_MS)
+  const DEADLINE_MS = RENEW_MS + Math.max(1000, LOCK_MS - RENEW_MS)
   const redis = await startRedis(t)
   const upstream = await replay(t, '2025-11-25')
   const env = { ...sourceEnv(upstream), ...FRESH, REDIS_URL: redis.url, FX_LEADER_LOCK_MS: String(LOCK_MS), FX_LEADER_RENEW_MS: String(RENEW_MS) }
