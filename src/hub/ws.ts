@@ -9,6 +9,7 @@ import { createFrame, filterOf } from './messages.js'
 import type { Filter, Frame } from './messages.js'
 import { createRateLimiter } from './rate-limiter.js'
 import { jitter } from './retry.js'
+import { writeFrame } from './ws-write.js'
 
 /** Invalid or over-rate client messages tolerated on one connection; the next one closes it with 1008. */
 export const MAX_STRIKES = 5
@@ -44,7 +45,7 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     filter,
     deliver (frame: Frame): boolean {
       if (socket.readyState !== socket.OPEN) return false
-      const bytes = frame.ws()
+      const bytes = frame.wsFrame()
       const queued = socket.bufferedAmount
       // an empty queue always takes the frame, so one frame above the limit is still deliverable
       if (queued > 0 && queued + bytes.length > limits.maxBufferedBytes) {
@@ -53,7 +54,7 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
         socket.close(CLOSE_TRY_AGAIN, retryReason('slow consumer', jitter(1000, 10_000)))
         return false
       }
-      socket.send(bytes, { binary: false })
+      writeFrame(socket, bytes, frame.ws())
       return true
     },
     ping () {
