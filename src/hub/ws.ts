@@ -30,15 +30,19 @@ export interface WsPeerContext {
   dropped: (reason: string) => void
   sent: (type: Frame['type']) => void
   log: FastifyBaseLogger
+  /** Called once when the socket has closed, after the peer left the fan-out. */
+  gone: (peer: WsPeer) => void
 }
 
 /** Wires one upgraded socket to the fan-out; the peer leaves it when the socket closes. */
 export function attachWsPeer (socket: WebSocket, filter: Filter, since: number | undefined, ctx: WsPeerContext): WsPeer {
   const { fanout, limits } = ctx
-  const limiter = createRateLimiter(limits.maxMessagesPerSec)
+  // what a connection holds is multiplied by tens of thousands of mostly silent widgets: the limiter
+  // exists from a client's first message on, and the close wait from shutdown on
+  let limiter: ReturnType<typeof createRateLimiter> | undefined
   let strikes = 0
   let alive = true
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  let onClosed: (() => void) | undefined
 
   const peer: WsPeer = {
     transport: 'ws',
@@ -67,25 +71,32 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
       if (socket.readyState === socket.OPEN) socket.ping()
     },
     async shutdown (retryMs) {
+      if (socket.readyState === socket.CLOSED) return
+      const closed = new Promise<void>((resolve) => { onClosed = resolve })
       if (socket.readyState === socket.OPEN) socket.close(CLOSE_RESTART, retryReason('restart', retryMs))
       await closed
     },
-    terminate: () => socket.terminate()
+    terminate () { socket.terminate() }
   }
 
-  const strike = (code: string, message: string): void => {
-    strikes++
-    if (strikes >= MAX_STRIKES) {
-      socket.close(1008, `${code}: too many invalid messages`)
-      return
-    }
-    send(createFrame({ type: 'error', code, message }))
+  // methods rather than arrow functions held in variables: a loader that keeps function names (tsx does)
+  // gives each such closure its own property table, a few hundred bytes per connection
+  const own = {
+    strike (code: string, message: string): void {
+      strikes++
+      if (strikes >= MAX_STRIKES) {
+        socket.close(1008, `${code}: too many invalid messages`)
+        return
+      }
+      own.send(createFrame({ type: 'error', code, message }))
+    },
+    send (frame: Frame): void { if (peer.deliver(frame)) ctx.sent(frame.type) }
   }
-  const send = (frame: Frame): void => { if (peer.deliver(frame)) ctx.sent(frame.type) }
+  const { strike, send } = own
 
   socket.on('pong', () => { alive = true })
   socket.on('message', (data, isBinary) => {
-    if (!limiter.take()) return strike('rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
+    if (!(limiter ??= createRateLimiter(limits.maxMessagesPerSec)).take()) return strike('rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
     if (isBinary) return strike('bad_message', 'expected a JSON text frame')
     let parsed: unknown
     try {
@@ -109,7 +120,11 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     ctx.log.debug({ err: err.message }, 'websocket error')
     socket.terminate()
   })
-  socket.once('close', () => { fanout.remove(peer) })
+  socket.on('close', () => {
+    fanout.remove(peer)
+    ctx.gone(peer)
+    onClosed?.()
+  })
 
   fanout.add(peer)
   send(fanout.greeting(ctx.snapshot(), filter, since))
