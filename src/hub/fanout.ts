@@ -18,26 +18,51 @@ export type SentCounter = (transport: Transport, type: Frame['type'], count: num
 
 interface Group { filter: Filter, peers: Set<Peer> }
 
+/** One frame on its way to the peers a group had when it was published. */
+interface Job { key: string, frame: Frame, peers: Peer[], next: number, ws: number, sse: number }
+
+/** Sockets written between two turns of the event loop: a broadcast to 20,000 clients leaves REST room to answer. */
+export const CHUNK = 1024
+
 /**
  * The clients of this instance grouped by filter. Each message is serialised once per group (or once per
  * distinct set of rates, when filters overlap) and the same bytes are queued on every client of the group.
  */
-export function createFanout ({ sent, now }: { sent: SentCounter, now: () => Date }) {
+export function createFanout ({ sent, now, chunk = CHUNK }: { sent: SentCounter, now: () => Date, chunk?: number }) {
   const groups = new Map<string, Group>()
   // frames that depend only on (seq, filter): reused by every client that connects or subscribes at that seq
   let greetings = new Map<string, Frame>()
   let greetingsSeq = -1
+  // one queue for every broadcast, so that each client gets frames in publish order whatever the chunking
+  const jobs: Job[] = []
+  let pumping = false
 
-  const deliverAll = (group: Group, frame: Frame): void => {
-    let ws = 0
-    let sse = 0
-    for (const peer of group.peers) {
-      if (!peer.deliver(frame)) continue
-      if (peer.transport === 'ws') ws++
-      else sse++
+  const pump = (): void => {
+    let budget = chunk
+    while (budget > 0 && jobs.length > 0) {
+      const job = jobs[0] as Job
+      const end = Math.min(job.peers.length, job.next + budget)
+      budget -= end - job.next
+      for (; job.next < end; job.next++) {
+        const peer = job.peers[job.next] as Peer
+        // a client that subscribed to another filter meanwhile has had its snapshot; this frame is not for it
+        if (peer.filter.key !== job.key || !peer.deliver(job.frame)) continue
+        if (peer.transport === 'ws') job.ws++
+        else job.sse++
+      }
+      if (job.next < job.peers.length) break
+      jobs.shift()
+      if (job.ws > 0) sent('ws', job.frame.type, job.ws)
+      if (job.sse > 0) sent('sse', job.frame.type, job.sse)
     }
-    if (ws > 0) sent('ws', frame.type, ws)
-    if (sse > 0) sent('sse', frame.type, sse)
+    pumping = jobs.length > 0
+    if (pumping) setImmediate(pump)
+  }
+
+  // the first chunk goes out at once; the rest follows turn by turn
+  const deliverAll = (group: Group, frame: Frame): void => {
+    jobs.push({ key: group.filter.key, frame, peers: [...group.peers], next: 0, ws: 0, sse: 0 })
+    if (!pumping) pump()
   }
 
   const cached = (key: string, seq: number, make: () => Frame): Frame => {

@@ -47,13 +47,13 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   const streamers = new Set<Streamer>()
   let closing = false
 
-  const track = (peer: Streamer, onGone: (listener: () => void) => void): void => {
+  const track = (peer: Streamer): void => {
     streamers.add(peer)
     metrics.clients.inc({ transport: peer.transport })
-    onGone(() => {
-      streamers.delete(peer)
-      metrics.clients.dec({ transport: peer.transport })
-    })
+  }
+  const untrack = (peer: Streamer): void => {
+    if (!streamers.delete(peer)) return
+    metrics.clients.dec({ transport: peer.transport })
   }
 
   // refusals happen before the upgrade, as plain HTTP answers a browser or a proxy can log. Only a request
@@ -77,13 +77,16 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     const admission = counter.admit(request.ip)
     if (!admission.ok) return admission
     // an upgraded socket, or the response of a stream, ends on every path out: either frees the slot
-    if (request.ws) request.raw.socket.once('close', admission.release)
-    else reply.raw.once('close', admission.release)
+    // `on`, not `once`: release is idempotent, and a once-wrapper costs memory for the socket's whole life
+    if (request.ws) request.raw.socket.on('close', admission.release)
+    else reply.raw.on('close', admission.release)
     return undefined
   }
 
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
   const sent = (transport: 'ws' | 'sse') => (type: string): void => { metrics.messagesSent.inc({ transport, type }) }
+  // one context for every socket: nothing in it is per connection
+  const wsContext = { fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log, gone: untrack }
 
   fastify.route({
     method: 'GET',
@@ -105,11 +108,10 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     },
     wsHandler: (socket, request) => {
       const query = request.query
-      release(socket, request.raw.socket)
-      const peer = attachWsPeer(socket, filterOf(query.symbols), query.since, {
-        fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log
-      })
-      track(peer, (listener) => socket.once('close', listener))
+      const theirs = socket.listeners('error')
+      const peer = attachWsPeer(socket, filterOf(query.symbols), query.since, wsContext)
+      release(socket, request.raw.socket, theirs)
+      track(peer)
     }
   })
 
@@ -131,7 +133,8 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     const peer = openSsePeer(reply, filterOf(request.query.symbols), since, {
       fanout, maxBufferedBytes: limits.maxBufferedBytes, snapshot: store.snapshot, dropped: dropped('sse'), sent: sent('sse')
     })
-    track(peer, (listener) => reply.raw.once('close', listener))
+    track(peer)
+    reply.raw.once('close', () => { untrack(peer) })
   })
 
   const unsubscribe = store.subscribe((snapshot, previous) => { fanout.publish(snapshot, previous) })
@@ -170,8 +173,10 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
  * That is several kilobytes per connection, times tens of thousands of widgets. The peer installs its
  * own error listener; a socket error ends the connection either way.
  */
-function release (socket: WebSocket, raw: Socket): void {
-  socket.removeAllListeners('error')
+function release (socket: WebSocket, raw: Socket, listeners: Function[]): void {
+  // removed after the peer's own listener was added: deleting the last listener of an event would turn
+  // the socket's listener table into a slower, larger dictionary
+  for (const listener of listeners) socket.removeListener('error', listener as (...args: unknown[]) => void)
   const upgrade = (raw as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
   upgrade?.detachSocket(raw)
 }

@@ -1,6 +1,7 @@
 import { anyCurrent } from '../domain/freshness.js'
 import type { HeartbeatMessage, ServerMessage } from '../domain/protocol.js'
 import type { Rate, Snapshot } from '../domain/rate.js'
+import { textFrame } from './ws-write.js'
 
 /** A client's symbol filter; `key` groups clients that receive byte-identical messages. */
 export interface Filter {
@@ -28,18 +29,24 @@ export function filterRates (rates: readonly Rate[], filter: Filter): Rate[] {
 export interface Frame {
   readonly type: ServerMessage['type']
   readonly json: string
+  /** The JSON payload as bytes. */
   ws: () => Buffer
+  /** The payload framed as a WebSocket text frame, written as is to every socket. */
+  wsFrame: () => Buffer
   sse: () => Buffer
 }
 
 export function createFrame (message: ServerMessage): Frame {
   const json = JSON.stringify(message)
   let ws: Buffer | undefined
+  let framed: Buffer | undefined
   let sse: Buffer | undefined
+  const payload = (): Buffer => (ws ??= Buffer.from(json))
   return {
     type: message.type,
     json,
-    ws: () => (ws ??= Buffer.from(json)),
+    ws: payload,
+    wsFrame: () => (framed ??= textFrame(payload())),
     sse () {
       if (sse === undefined) {
         // the comment line keeps byte-counting proxies from timing out; the event is for the application

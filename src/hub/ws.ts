@@ -9,6 +9,7 @@ import { createFrame, filterOf } from './messages.js'
 import type { Filter, Frame } from './messages.js'
 import { createRateLimiter } from './rate-limiter.js'
 import { jitter } from './retry.js'
+import { writeFrame } from './ws-write.js'
 
 /** Invalid or over-rate client messages tolerated on one connection; the next one closes it with 1008. */
 export const MAX_STRIKES = 5
@@ -29,22 +30,26 @@ export interface WsPeerContext {
   dropped: (reason: string) => void
   sent: (type: Frame['type']) => void
   log: FastifyBaseLogger
+  /** Called once when the socket has closed, after the peer left the fan-out. */
+  gone: (peer: WsPeer) => void
 }
 
 /** Wires one upgraded socket to the fan-out; the peer leaves it when the socket closes. */
 export function attachWsPeer (socket: WebSocket, filter: Filter, since: number | undefined, ctx: WsPeerContext): WsPeer {
   const { fanout, limits } = ctx
-  const limiter = createRateLimiter(limits.maxMessagesPerSec)
+  // what a connection holds is multiplied by tens of thousands of mostly silent widgets: the limiter
+  // exists from a client's first message on, and the close wait from shutdown on
+  let limiter: ReturnType<typeof createRateLimiter> | undefined
   let strikes = 0
   let alive = true
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  let onClosed: (() => void) | undefined
 
   const peer: WsPeer = {
     transport: 'ws',
     filter,
     deliver (frame: Frame): boolean {
       if (socket.readyState !== socket.OPEN) return false
-      const bytes = frame.ws()
+      const bytes = frame.wsFrame()
       const queued = socket.bufferedAmount
       // an empty queue always takes the frame, so one frame above the limit is still deliverable
       if (queued > 0 && queued + bytes.length > limits.maxBufferedBytes) {
@@ -53,7 +58,7 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
         socket.close(CLOSE_TRY_AGAIN, retryReason('slow consumer', jitter(1000, 10_000)))
         return false
       }
-      socket.send(bytes, { binary: false })
+      writeFrame(socket, bytes, frame.ws())
       return true
     },
     ping () {
@@ -66,25 +71,32 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
       if (socket.readyState === socket.OPEN) socket.ping()
     },
     async shutdown (retryMs) {
+      if (socket.readyState === socket.CLOSED) return
+      const closed = new Promise<void>((resolve) => { onClosed = resolve })
       if (socket.readyState === socket.OPEN) socket.close(CLOSE_RESTART, retryReason('restart', retryMs))
       await closed
     },
-    terminate: () => socket.terminate()
+    terminate () { socket.terminate() }
   }
 
-  const strike = (code: string, message: string): void => {
-    strikes++
-    if (strikes >= MAX_STRIKES) {
-      socket.close(1008, `${code}: too many invalid messages`)
-      return
-    }
-    send(createFrame({ type: 'error', code, message }))
+  // methods rather than arrow functions held in variables: a loader that keeps function names (tsx does)
+  // gives each such closure its own property table, a few hundred bytes per connection
+  const own = {
+    strike (code: string, message: string): void {
+      strikes++
+      if (strikes >= MAX_STRIKES) {
+        socket.close(1008, `${code}: too many invalid messages`)
+        return
+      }
+      own.send(createFrame({ type: 'error', code, message }))
+    },
+    send (frame: Frame): void { if (peer.deliver(frame)) ctx.sent(frame.type) }
   }
-  const send = (frame: Frame): void => { if (peer.deliver(frame)) ctx.sent(frame.type) }
+  const { strike, send } = own
 
   socket.on('pong', () => { alive = true })
   socket.on('message', (data, isBinary) => {
-    if (!limiter.take()) return strike('rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
+    if (!(limiter ??= createRateLimiter(limits.maxMessagesPerSec)).take()) return strike('rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
     if (isBinary) return strike('bad_message', 'expected a JSON text frame')
     let parsed: unknown
     try {
@@ -108,7 +120,11 @@ export function attachWsPeer (socket: WebSocket, filter: Filter, since: number |
     ctx.log.debug({ err: err.message }, 'websocket error')
     socket.terminate()
   })
-  socket.once('close', () => { fanout.remove(peer) })
+  socket.on('close', () => {
+    fanout.remove(peer)
+    ctx.gone(peer)
+    onClosed?.()
+  })
 
   fanout.add(peer)
   send(fanout.greeting(ctx.snapshot(), filter, since))
