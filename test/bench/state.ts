@@ -29,14 +29,16 @@ interface Payload { source: SourceId, files: Array<[string, string]>, parse: (te
 
 function payloads (day: Day): Payload[] {
   const dd = day.slice(8, 10)
-  const one = (source: SourceId, file: string, type: string, parse: (text: string) => Quote[]): Payload =>
-    ({ source, files: [[file, type]], parse: ([t]) => parse(t as string) })
+  // the adapters refuse value dates after tomorrow: parse as at noon of the recorded day
+  const now = new Date(`${day}T12:00:00.000Z`)
+  const one = (source: SourceId, file: string, type: string, parse: (text: string, opts: { now: Date }) => Quote[]): Payload =>
+    ({ source, files: [[file, type]], parse: ([t]) => parse(t as string, { now }) })
   return [
-    { source: 'nbkr', files: [[day === '2025-11-25' ? 'nbkr/daily-previous-day.xml' : 'nbkr/daily.xml', 'application/xml'], ['nbkr/weekly.xml', 'application/xml']], parse: ([d, w]) => parseNbkr(d as string, w) },
-    one('nbk', `nbk/get_rates-${dd}.11.2025.xml`, 'text/xml; charset=UTF-8', (t) => parseNbk(t, day)),
-    one('cbu', `cbu/all-${day}.json`, 'application/json', (t) => parseCbu(t, day)),
-    one('nbt', `nbt/export-${day}.xml`, 'text/xml;charset=UTF-8', (t) => parseNbt(t, day)),
-    one('cbt', `cbt/${dd}112025.xml`, 'text/xml', (t) => parseCbt(t, day)),
+    { source: 'nbkr', files: [[day === '2025-11-25' ? 'nbkr/daily-previous-day.xml' : 'nbkr/daily.xml', 'application/xml'], ['nbkr/weekly.xml', 'application/xml']], parse: ([d, w]) => parseNbkr(d as string, { now, ...(w !== undefined && { weekly: w }) }) },
+    one('nbk', `nbk/get_rates-${dd}.11.2025.xml`, 'text/xml; charset=UTF-8', (t, o) => parseNbk(t, { ...o, asked: day })),
+    one('cbu', `cbu/all-${day}.json`, 'application/json', (t, o) => parseCbu(t, { ...o, asked: day })),
+    one('nbt', `nbt/export-${day}.xml`, 'text/xml;charset=UTF-8', (t, o) => parseNbt(t, { ...o, asked: day })),
+    one('cbt', `cbt/${dd}112025.xml`, 'text/xml', (t, o) => parseCbt(t, { ...o, asked: day })),
     one('cbr', `cbr/XML_daily-${dd}.11.2025.xml`, 'text/xml; charset=windows-1251', parseCbr),
     one('cbr-xml-daily', 'cbr-xml-daily/daily_json-2025-11-26.js', 'application/javascript', parseCbrXmlDaily),
     one('open-er-api', `open-er-api/latest-USD-${day}.json`, 'application/json', parseOpenErApi),
@@ -61,7 +63,7 @@ export function pollCycle (rec: Recorded, previous: Snapshot | undefined, histor
   let observations: Observation[] = []
   for (const item of rec.items) {
     const quotes = item.parse(item.bytes.map(([b, type]) => decode(b, type)))
-    observations = mergeObservations(observations, item.source, quotes, fetchedAt, CURRENCIES)
+    observations = mergeObservations(observations, item.source, quotes, fetchedAt, CURRENCIES, now)
   }
   const { rates, fixings } = reconcile({
     currencies: CURRENCIES,
