@@ -47,7 +47,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     const filter = symbols === undefined ? '' : `-${[...new Set(symbols)].sort().join('.')}`
     const etag = `"${snapshot.seq}${filter}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()
     if (symbols === undefined) return snapshot
     const wanted = new Set(symbols)
     return { ...snapshot, rates: snapshot.rates.filter((r) => wanted.has(r.base)) }
@@ -69,7 +69,7 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     if (rate === undefined) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
     const etag = `"${snapshot.seq}-${base}"`
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL)
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()
     return rate
   })
 
