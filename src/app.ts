@@ -1,7 +1,6 @@
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
@@ -13,6 +12,7 @@ import accessLog, { loggerOptions } from './plugins/access-log.js'
 import docs from './plugins/docs.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
+import securityHeaders from './plugins/security-headers.js'
 import storePlugin from './plugins/store.js'
 import hub from './hub/hub.js'
 import { refuseStrayUpgrades } from './hub/upgrades.js'
@@ -59,7 +59,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler)
   refuseWhileClosing(app)
 
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     // the widget script and its data are meant to be embedded by other sites
     crossOriginResourcePolicy: { policy: 'cross-origin' },
     // no upgrade-insecure-requests: on plain HTTP (the demo, a host name inside a cluster) it sends the

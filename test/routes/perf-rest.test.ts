@@ -1,7 +1,10 @@
 import t from 'tap'
+import helmet from '@fastify/helmet'
+import Fastify from 'fastify'
 import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { RatesError } from '../../src/domain/errors.js'
+import { helmetHeaders } from '../../src/plugins/security-headers.js'
 import type { Snapshot } from '../../src/domain/rate.js'
 import { restResponses } from '../../src/routes/schemas.js'
 import { createViews } from '../../src/routes/views.js'
@@ -108,4 +111,21 @@ t.test('history bodies follow the stored fixings', async (t) => {
   await app.store.publish(publishInput(fiveRates({ KZT: 510 }).map((r) => ({ ...r, date: '2025-11-26' }))))
   const two = (await app.inject('/v1/history/KZT?days=5')).json()
   t.same(two.fixings.map((f: { inverse: number }) => f.inverse), [509.87, 510])
+})
+
+t.test('helmet headers worked out once are the ones the plugin sets per request', async (t) => {
+  const options = { crossOriginResourcePolicy: { policy: 'cross-origin' as const }, contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:'] } } }
+  const headers = await helmetHeaders(options)
+  const reference = Fastify({ logger: false })
+  t.teardown(() => reference.close())
+  await reference.register(helmet, options)
+  reference.get('/', async () => 'ok')
+  const res = await reference.inject('/')
+  t.ok(Object.keys(headers).length >= 10, 'the whole set')
+  for (const [name, value] of Object.entries(headers)) t.equal(res.headers[name], value, name)
+  const app = await build(t)
+  for (const url of ['/v1/rates', '/healthz', '/nope']) {
+    const served = await app.inject(url)
+    for (const name of Object.keys(headers)) t.ok(served.headers[name], `${url} has ${name}`)
+  }
 })
