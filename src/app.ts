@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'f
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
@@ -20,6 +20,7 @@ import asyncApiRoutes from './routes/asyncapi.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, refuseWhileClosing } from './routes/errors.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
+import { rememberingValidatorCompiler } from './routes/validation.js'
 import widgetRoutes from './routes/widget.js'
 import type { Source } from './sources/source.js'
 import type { Store } from './store/store.js'
@@ -53,7 +54,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true
   }).withTypeProvider<ZodTypeProvider>()
   await app.register(accessLog, { slowMs: config.slowRequestMs })
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(rememberingValidatorCompiler())
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)

@@ -2,11 +2,12 @@ import t from 'tap'
 import helmet from '@fastify/helmet'
 import Fastify from 'fastify'
 import { serializerCompiler } from 'fastify-type-provider-zod'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { RatesError } from '../../src/domain/errors.js'
 import { helmetHeaders } from '../../src/plugins/security-headers.js'
 import type { Snapshot } from '../../src/domain/rate.js'
 import { restResponses } from '../../src/routes/schemas.js'
+import { rememberingValidatorCompiler } from '../../src/routes/validation.js'
 import { createViews } from '../../src/routes/views.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/store.js'
@@ -128,4 +129,31 @@ t.test('helmet headers worked out once are the ones the plugin sets per request'
     const served = await app.inject(url)
     for (const name of Object.keys(headers)) t.ok(served.headers[name], `${url} has ${name}`)
   }
+})
+
+t.test('query strings and path parameters are validated once per spelling, refusals every time', async (t) => {
+  let runs = 0
+  const schema = z.object({ symbols: z.string().transform((s) => { runs++; return s.split(',') }) })
+  const validate = rememberingValidatorCompiler(2)({ schema, method: 'GET', url: '/', httpPart: 'querystring' }) as (data: unknown) => { value?: unknown, error?: unknown }
+  const first = validate({ symbols: 'KZT,UZS' })
+  t.same(first.value, { symbols: ['KZT', 'UZS'] })
+  t.equal(validate({ symbols: 'KZT,UZS' }), first, 'remembered')
+  t.equal(runs, 1)
+  t.ok(Object.isFrozen(first.value) && Object.isFrozen((first.value as { symbols: string[] }).symbols), 'shared values are frozen')
+  t.ok(validate({ symbols: ['KZT', 'UZS'] }).error, 'a repeated parameter is not the comma-separated one')
+  t.ok(validate({ symbols: ['KZT', 'UZS'] }).error, 'and is refused again')
+  validate({ symbols: 'KGS' })
+  validate({ symbols: 'TJS' })
+  validate({ symbols: 'KZT,UZS' })
+  t.equal(runs, 4, 'the oldest made room')
+
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  t.equal((await app.inject('/v1/rates?symbols=KZT,UZS')).statusCode, 200)
+  t.equal((await app.inject('/v1/rates?symbols=KZT&symbols=UZS')).statusCode, 400)
+  t.equal((await app.inject('/v1/rates?symbols=KZT,EUR')).statusCode, 400)
+  t.equal((await app.inject('/v1/history/KZT?days=2')).json().fixings.length, 1)
+  t.equal((await app.inject('/v1/history/KZT?days=0')).statusCode, 400)
+  t.equal((await app.inject('/v1/rates/kzt')).json().base, 'KZT')
+  t.equal((await app.inject('/v1/rates/kzt')).json().base, 'KZT')
 })
