@@ -1,10 +1,9 @@
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
@@ -12,6 +11,7 @@ import { RatesError } from './domain/errors.js'
 import accessLog, { loggerOptions } from './plugins/access-log.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
+import securityHeaders from './plugins/security-headers.js'
 import storePlugin from './plugins/store.js'
 import hub from './hub/hub.js'
 import { refuseStrayUpgrades } from './hub/upgrades.js'
@@ -19,6 +19,7 @@ import docs from './routes/docs.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, refuseWhileClosing } from './routes/errors.js'
 import healthRoutes from './routes/health.js'
 import ratesRoutes from './routes/rates.js'
+import { rememberingValidatorCompiler } from './routes/validation.js'
 import widgetRoutes from './routes/widget.js'
 import type { Source } from './sources/source.js'
 import type { Store } from './store/store.js'
@@ -52,13 +53,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true
   }).withTypeProvider<ZodTypeProvider>()
   await app.register(accessLog, { slowMs: config.slowRequestMs })
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(rememberingValidatorCompiler())
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   refuseWhileClosing(app)
 
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     // the widget script and its data are meant to be embedded by other sites
     crossOriginResourcePolicy: { policy: 'cross-origin' },
     // no upgrade-insecure-requests: on plain HTTP (the demo, a host name inside a cluster) it sends the

@@ -1,10 +1,14 @@
 import fp from 'fastify-plugin'
-import type { LoggerOptions } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Logger, LoggerOptions } from 'pino'
 
 /** The service's pino options: level names as words (`"level":"info"`), not pino's numbers. */
 export function loggerOptions (level: string): LoggerOptions {
   return { level, formatters: { level: (label) => ({ level: label }) } }
 }
+
+/** Whether a line at `level` would be written; a logger that cannot say gets every line. */
+const enabled = (log: FastifyBaseLogger, level: string): boolean => (log as Partial<Pick<Logger, 'isLevelEnabled'>>).isLevelEnabled?.(level) ?? true
 
 export interface AccessLogOptions {
   /** A request that took at least this long is logged at warn. */
@@ -21,12 +25,14 @@ export interface AccessLogOptions {
 export default fp<AccessLogOptions>(async (fastify, { slowMs }) => {
   // a thrown 5xx is logged at error by the app's error handler, with its stack: one line per failure, not two
   const handled = new WeakSet<object>()
-  fastify.addHook('onError', async (request) => { handled.add(request) })
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onError', (request, _reply, _error, done) => { handled.add(request); done() })
+  fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode
     const ms = reply.elapsedTime
     const failed = status >= 500 && status !== 503 && !handled.has(request)
     const level = failed ? 'error' : ms >= slowMs ? 'warn' : 'debug'
+    // the line is only put together when it will be written: at info, a served request costs a level check
+    if (!enabled(request.log, level)) { done(); return }
     request.log[level]({
       method: request.method,
       url: request.url,
@@ -36,5 +42,6 @@ export default fp<AccessLogOptions>(async (fastify, { slowMs }) => {
       responseTimeMs: Math.round(ms * 10) / 10,
       ...(ms >= slowMs && { slow: true })
     }, 'request completed')
+    done()
   })
 }, { name: 'access-log', fastify: '5.x' })

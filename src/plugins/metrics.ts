@@ -79,9 +79,18 @@ export default fp(async (fastify) => {
     collect () { this.set(fastify.store.snapshot()?.seq ?? 0) }
   }))
   fastify.decorate('metrics', metrics)
-  fastify.addHook('onResponse', async (request, reply) => {
+  // one labelled child per method, route and status (a bounded set), so a request does not hash its labels
+  const observers = new Map<string, { observe: (seconds: number) => void }>()
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    metrics.httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    const key = `${request.method} ${reply.statusCode} ${route}`
+    let observer = observers.get(key)
+    if (observer === undefined) {
+      observer = metrics.httpSeconds.labels({ method: request.method, route, status: String(reply.statusCode) })
+      observers.set(key, observer)
+    }
+    observer.observe(reply.elapsedTime / 1000)
+    done()
   })
   fastify.get('/metrics', {
     schema: {

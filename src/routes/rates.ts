@@ -2,12 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { RatesError } from '../domain/errors.js'
 import { pairOf } from '../domain/rate.js'
-import type { Snapshot } from '../domain/rate.js'
 import { etagMatches } from './conditional.js'
 import { BaseParamsSchema, HistoryQuerySchema, SymbolsQuerySchema, restResponses as r } from './schemas.js'
+import { createViews } from './views.js'
+import type { View } from './views.js'
 
 // CDNs may keep an answer for a minute and serve it stale while revalidating or when we are down
 const CACHE_CONTROL = 'public, max-age=30, s-maxage=60, stale-while-revalidate=300, stale-if-error=86400'
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 export interface RatesRoutesOptions {
   currencies: readonly string[]
@@ -16,21 +18,31 @@ export interface RatesRoutesOptions {
   limit?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 }
 
-/** /v1/rates, /v1/rates/:base, /v1/history/:base — served from this instance's copy of the snapshot. */
+/**
+ * /v1/rates, /v1/rates/:base, /v1/history/:base — served from this instance's copy of the snapshot. The bodies
+ * are serialised once per snapshot (views.ts) and sent as strings, which skips the per-response serializer;
+ * the response schemas stay declared for the OpenAPI document.
+ */
 const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit }) => {
   const known = new Set(currencies)
   if (limit !== undefined) fastify.addHook('onRequest', limit)
+  const views = createViews({ snapshot: () => fastify.store.snapshot(), history: (base) => fastify.store.history(base), quote })
 
-  const current = (): Snapshot => {
-    const snapshot = fastify.store.snapshot()
-    if (snapshot === undefined) throw new RatesError('RATES_NOT_READY', 'no snapshot yet: the upstream sources have not answered since start-up', 503)
-    return snapshot
+  const notReady = (): never => {
+    throw new RatesError('RATES_NOT_READY', 'no snapshot yet: the upstream sources have not answered since start-up', 503)
   }
   const checkKnown = (symbols: readonly string[], param: string): void => {
     const unknown = symbols.filter((s) => !known.has(s))
     if (unknown.length > 0) {
       throw new RatesError('RATES_BAD_REQUEST', `${param}: unknown currency ${unknown.join(',')}; expected some of ${currencies.join(',')}`, 400)
     }
+  }
+  /** The view, or a bodiless 304 when the client holds it already. */
+  const answer = (request: FastifyRequest, reply: FastifyReply, view: View): void => {
+    const etag = view.etag
+    reply.header('etag', etag)
+    if (etagMatches(request.headers['if-none-match'], etag)) { reply.code(304).send(); return }
+    sendJson(reply, view.body)
   }
 
   fastify.get('/rates', {
@@ -41,17 +53,12 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
       querystring: SymbolsQuerySchema,
       response: { 200: r.snapshot, 304: r.notModified, 400: r.badRequest, 429: r.rateLimited, 503: r.notReady }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => {
     const symbols = request.query.symbols
     if (symbols !== undefined) checkKnown(symbols, 'symbols')
-    const snapshot = current()
-    const filter = symbols === undefined ? '' : `-${[...new Set(symbols)].sort().join('.')}`
-    const etag = `"${snapshot.seq}${filter}"`
-    reply.header('etag', etag).header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
-    if (symbols === undefined) return snapshot
-    const wanted = new Set(symbols)
-    return { ...snapshot, rates: snapshot.rates.filter((r) => wanted.has(r.base)) }
+    const view = views.rates(symbols) ?? notReady()
+    reply.header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
+    answer(request, reply, view)
   })
 
   fastify.get('/rates/:base', {
@@ -62,16 +69,13 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
       params: BaseParamsSchema,
       response: { 200: r.rate, 304: r.notModified, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited, 503: r.notReady }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => {
     const { base } = request.params
     if (!known.has(base)) throw new RatesError('RATES_NOT_FOUND', `no rate for ${pairOf(base, quote)}; this service serves ${currencies.join(',')}`, 404)
-    const snapshot = current()
-    const rate = snapshot.rates.find((r) => r.base === base)
-    if (rate === undefined) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
-    const etag = `"${snapshot.seq}-${base}"`
-    reply.header('etag', etag).header('cache-control', CACHE_CONTROL)
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
-    return rate
+    const view = views.rate(base) ?? notReady()
+    if (view === null) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
+    reply.header('cache-control', CACHE_CONTROL)
+    answer(request, reply, view)
   })
 
   fastify.get('/history/:base', {
@@ -83,13 +87,16 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
       querystring: HistoryQuerySchema,
       response: { 200: r.history, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => {
     const { base } = request.params
     if (!known.has(base)) throw new RatesError('RATES_NOT_FOUND', `no history for ${pairOf(base, quote)}; this service serves ${currencies.join(',')}`, 404)
-    const fixings = fastify.store.history(base)
-    reply.header('cache-control', CACHE_CONTROL)
-    return { pair: pairOf(base, quote), base, quote, fixings: fixings.slice(Math.max(0, fixings.length - request.query.days)) }
+    sendJson(reply.header('cache-control', CACHE_CONTROL), views.history(base, request.query.days))
   })
+}
+
+/** JSON already serialised: with its content type set, fastify sends the string as it is. */
+function sendJson (reply: FastifyReply, body: string): void {
+  reply.header('content-type', JSON_TYPE).send(body)
 }
 
 export default ratesRoutes

@@ -1,4 +1,6 @@
 import t from 'tap'
+import type { AddressInfo } from 'node:net'
+import { Pool } from 'undici'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { SnapshotSchema, RateSchema } from '../../src/domain/rate.js'
@@ -30,6 +32,34 @@ t.test('/v1/rates serves the snapshot with ETag, Cache-Control and 304', async (
   const stale = await app.inject({ url: '/v1/rates', headers: { 'if-none-match': '"1"' } })
   t.equal(stale.statusCode, 200, 'a new seq invalidates the old ETag')
   t.equal(stale.headers.etag, '"2"')
+})
+
+t.test('a 304 promises no body: a keep-alive connection carries on to the next answer', async (t) => {
+  const app = await build(t)
+  await app.store.publish(publishInput(fiveRates()))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  let connections = 0
+  app.server.on('connection', () => { connections++ })
+  // one connection, so a 304 whose headers announce a body would leave the next answer unread
+  const pool = new Pool(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, { connections: 1, pipelining: 1, headersTimeout: 5_000, bodyTimeout: 5_000 })
+  t.teardown(() => pool.destroy())
+  const cases: Array<[string, string]> = [
+    ['/v1/rates', '"1"'],
+    ['/v1/rates?symbols=UZS,KZT', '"1-KZT.UZS"'],
+    ['/v1/rates/KZT', 'W/"1-KZT", "0"'],
+    ['/v1/rates', '*']
+  ]
+  for (const [path, tag] of cases) {
+    const notModified = await pool.request({ path, method: 'GET', headers: { 'if-none-match': tag } })
+    t.equal(notModified.statusCode, 304, `${path} ${tag}`)
+    t.equal(notModified.headers['content-length'], undefined, `${path}: no content-length on a 304`)
+    t.equal(await notModified.body.text(), '')
+    t.ok(notModified.headers.etag, 'the 304 names the current ETag')
+    const full = await pool.request({ path, method: 'GET' })
+    t.equal(full.statusCode, 200, `${path} answered after the 304`)
+    t.equal(Number(full.headers['content-length']), Buffer.byteLength(await full.body.text()))
+  }
+  t.equal(connections, 1, 'every answer came on the one keep-alive connection')
 })
 
 t.test('symbols filters the rates and keys the ETag', async (t) => {
