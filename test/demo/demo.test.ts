@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
 import { ROOT } from '../support/process.js'
-import { until } from '../support/replay.js'
+import { until } from '../support/until.js'
 
 const POLL_MS = 300
 
@@ -71,7 +71,7 @@ t.test('the demo serves the replayed day as today, cbr-xml-daily included, and i
     const body = await res.json() as { rates: Array<{ pair: string, date: string, sources: Array<{ id: string, date: string, used: boolean, reason?: string }> }> }
     const mirrored = body.rates.filter((r) => r.sources.some((s) => s.id === 'cbr-xml-daily'))
     return mirrored.length > 0 && body.rates.every((r) => r.date === today) && body.rates
-  }, POLL_MS * 100, 'today\'s rates with cbr-xml-daily weighed')
+  }, { timeoutMs: POLL_MS * 100, what: 'today\'s rates with cbr-xml-daily weighed' })
   for (const rate of rates) {
     for (const s of rate.sources.filter((s) => s.id === 'cbr-xml-daily')) {
       t.equal(s.date, today, `${rate.pair}: cbr-xml-daily dated today`)

@@ -6,7 +6,8 @@ import { entries, getJson, logged, publishedSeqs, seqsOf, startCluster } from '.
 import type { ServiceProcess } from '../support/process.js'
 import { startRedis } from '../support/redis.js'
 import type { RedisServer } from '../support/redis.js'
-import { replay, sourceEnv, until } from '../support/replay.js'
+import { replay, sourceEnv } from '../support/replay.js'
+import { until } from '../support/until.js'
 import type { ReplayServer } from '../../src/demo/replay.js'
 import type { Snapshot } from '../../src/domain/rate.js'
 
@@ -61,10 +62,10 @@ async function settle (upstream: ReplayServer, nodes: ServiceProcess[], ready: (
       const first = await agreed(nodes)
       if (first === undefined || !ready(first)) return false
       const hits = upstream.hits()
-      await until(() => ROUND.every((id) => (upstream.hits()[id] ?? 0) >= (hits[id] ?? 0) + 2), 5000, 'two more poll rounds')
+      await until(() => ROUND.every((id) => (upstream.hits()[id] ?? 0) >= (hits[id] ?? 0) + 2), { timeoutMs: 5000, what: 'two more poll rounds' })
       const second = await agreed(nodes)
       return second?.seq === first.seq && second
-    }, 20_000, what)
+    }, { timeoutMs: 20_000, what })
   } catch (err) {
     const published = nodes.map((n, i) => `#${i} published ${publishedSeqs(n).join(',')}`).join(' | ')
     throw new Error(`${(err as Error).message}; serving: ${summary(await served(nodes))}; ${published}`)
@@ -156,9 +157,9 @@ t.test('kill -9 of the leader: a survivor takes over within the lock lifetime, c
   leader.child.kill('SIGKILL')
   t.equal(await leader.exited, 'SIGKILL')
   const acquired = await until(() => survivors.flatMap((n) => logged(n, 'leadership acquired', killedAt).map((e) => ({ n, e }))).at(0),
-    TAKEOVER_MAX_MS + 3000, 'a survivor to acquire leadership')
+    { timeoutMs: TAKEOVER_MAX_MS + 3000, what: 'a survivor to acquire leadership' })
   const next = acquired.n
-  const polling = await until(() => logged(next, 'polling upstreams', killedAt).at(0), 2000, 'the new leader to poll')
+  const polling = await until(() => logged(next, 'polling upstreams', killedAt).at(0), { timeoutMs: 2000, what: 'the new leader to poll' })
   const takeover = acquired.e.time - killedAt
   t.comment(`takeover after kill -9: leadership acquired ${takeover} ms, polling upstreams ${polling.time - killedAt} ms`)
   t.ok(takeover <= TAKEOVER_MAX_MS, `taken over in ${takeover} ms <= ${TAKEOVER_MAX_MS} ms`)
@@ -172,7 +173,7 @@ t.test('kill -9 of the leader: a survivor takes over within the lock lifetime, c
   t.ok(fresh.length >= 1, `the new leader published (${fresh.join(',')})`)
   t.equal(fresh[0], day1.seq + 1, 'the new leader continues from the stored seq')
   t.equal(fresh.at(-1), day2.seq)
-  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === day2.seq, 5000, 'clients to reach the last seq')
+  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === day2.seq, { timeoutMs: 5000, what: 'clients to reach the last seq' })
   for (const [i, c] of clients.entries()) checkStream(t, `client of survivor ${i}`, c, published, day2.seq)
   t.same(pollers(survivors).map((n) => nodes.indexOf(n)), [nodes.indexOf(next)], 'only the new leader polls')
   t.equal(survivors.reduce((n, s) => n + logged(s, 'leadership acquired').length, 0), 1, 'leadership was acquired once')
@@ -195,10 +196,10 @@ t.test('redis down and back: not ready but serving, then recovered and converged
     const ready = await until(async () => {
       const r = await getJson<{ reasons: string[] }>(`${node.url}/readyz`)
       return r.status === 503 && r.body.reasons.some((x) => /redis/i.test(x)) && r.body
-    }, 5000, `instance ${i} to report redis unreachable`)
+    }, { timeoutMs: 5000, what: `instance ${i} to report redis unreachable` })
     t.ok(ready.reasons.some((x) => /redis/i.test(x)), `instance ${i} not ready: ${ready.reasons.join('; ')}`)
   }
-  await until(() => logged(leader, 'lost leadership; polling stopped', downAt).length > 0, 3000, 'the leader to stop polling')
+  await until(() => logged(leader, 'lost leadership; polling stopped', downAt).length > 0, { timeoutMs: 3000, what: 'the leader to stop polling' })
   t.ok(logged(leader, 'leadership lost', downAt).length > 0, 'the leader gave up leadership')
   // down past the lock lifetime, several poll intervals
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, downAt + LOCK_MS + RENEW_MS - Date.now())))
@@ -211,7 +212,7 @@ t.test('redis down and back: not ready but serving, then recovered and converged
   const upAt = Date.now()
   await redis.start()
   for (const [i, node] of nodes.entries()) {
-    await until(async () => (await getJson(`${node.url}/readyz`)).status === 200, 10_000, `instance ${i} ready again`)
+    await until(async () => (await getJson(`${node.url}/readyz`)).status === 200, { timeoutMs: 10_000, what: `instance ${i} ready again` })
   }
   t.comment(`all instances ready ${Date.now() - upAt} ms after redis-server answered again (down ${upAt - downAt} ms)`)
   const after = await settle(upstream, nodes, onDay26, 'the 2025-11-26 snapshot on every instance')
@@ -223,7 +224,7 @@ t.test('redis down and back: not ready but serving, then recovered and converged
   for (const [i, r] of bodies.entries()) t.same(r.body, after, `instance ${i} serves the same snapshot`)
   t.equal(leaders(nodes).length, 1, 'one leader again')
   t.equal(pollers(nodes, upAt).length, 1, 'one instance polls again')
-  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === after.seq, 5000, 'clients to reach the last seq')
+  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === after.seq, { timeoutMs: 5000, what: 'clients to reach the last seq' })
   // a follower that was resynchronising when an update went out catches up by a re-read: strictly increasing, maybe not contiguous
   for (const [i, c] of clients.entries()) checkStream(t, `client of instance ${i}`, c, published, after.seq, false)
 })
@@ -241,7 +242,7 @@ t.test('a paused leader cannot publish after it resumes', async (t) => {
   paused.child.kill('SIGSTOP')
   t.teardown(() => { paused.child.kill('SIGCONT') })
   const acquired = await until(() => others.flatMap((n) => logged(n, 'leadership acquired', stoppedAt).map((e) => ({ n, e }))).at(0),
-    TAKEOVER_MAX_MS + 3000, 'another instance to acquire leadership')
+    { timeoutMs: TAKEOVER_MAX_MS + 3000, what: 'another instance to acquire leadership' })
   const next = acquired.n
   const takeover = acquired.e.time - stoppedAt
   t.comment(`takeover from a paused leader: ${takeover} ms`)
@@ -256,9 +257,9 @@ t.test('a paused leader cannot publish after it resumes', async (t) => {
   paused.child.kill('SIGCONT')
   // the resumed process sees its lock expired (or its fenced write refused) before anything else
   const lost = await until(() => entries(paused).find((e) => e.time >= stoppedAt &&
-    (e.msg === 'leadership lost' || JSON.stringify(e).includes('RATES_NOT_LEADER'))), 5000, 'the old leader to notice it lost leadership')
+    (e.msg === 'leadership lost' || JSON.stringify(e).includes('RATES_NOT_LEADER'))), { timeoutMs: 5000, what: 'the old leader to notice it lost leadership' })
   t.comment(`old leader after SIGCONT: "${lost.msg}" ${lost.time - resumedAt} ms after the resume (${String(lost.reason ?? '')})`)
-  await until(() => logged(paused, 'lost leadership; polling stopped', stoppedAt).length > 0, 3000, 'the old leader to stop polling')
+  await until(() => logged(paused, 'lost leadership; polling stopped', stoppedAt).length > 0, { timeoutMs: 3000, what: 'the old leader to stop polling' })
   const converged = await settle(upstream, nodes, onDay26, 'every instance, the resumed one included, on one snapshot')
   t.equal(converged.seq, day2.seq, 'nothing was published after the resume')
 
@@ -270,6 +271,6 @@ t.test('a paused leader cannot publish after it resumes', async (t) => {
   const published = allPublished(t, nodes)
   t.equal(publishedSeqs(next)[0], day1.seq + 1, 'the new leader continued from the stored seq')
   t.same(leaders(nodes).map((n) => nodes.indexOf(n)), [nodes.indexOf(next)], 'the new leader is the only leader')
-  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === converged.seq, 5000, 'clients to reach the last seq')
+  for (const c of clients) await until(() => seqsOf(c.received).at(-1) === converged.seq, { timeoutMs: 5000, what: 'clients to reach the last seq' })
   for (const [i, c] of clients.entries()) checkStream(t, `client of instance ${i}`, c, published, converged.seq)
 })

@@ -12,7 +12,8 @@ import type { Store } from '../../src/store/store.js'
 import { createEmbeddedStore } from '../../src/store/embedded.js'
 import { build, testConfig } from '../support/build.js'
 import { fixtureText } from '../support/fixture-server.js'
-import { replay, sourceEnv, until } from '../support/replay.js'
+import { replay, sourceEnv } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { fixtureObservations, run } from '../reconciler/builders.js'
 
 // the service's clock: Wednesday 26 Nov 2025, the recorded payloads' day
@@ -27,7 +28,7 @@ async function service (t: Test, upstream: ReplayServer, store?: Store): Promise
 /** The snapshot once every source has answered at least twice more. */
 async function afterTwoRounds (app: FastifyInstance, upstream: ReplayServer): Promise<Snapshot> {
   const hits = upstream.hits()
-  await until(() => Object.entries(upstream.hits()).every(([id, n]) => n >= (hits[id] ?? 0) + 2) && Object.keys(upstream.hits()).length >= 10, 15_000, 'two more rounds of every source')
+  await until(() => Object.entries(upstream.hits()).every(([id, n]) => n >= (hits[id] ?? 0) + 2) && Object.keys(upstream.hits()).length >= 10, { timeoutMs: 15_000, what: 'two more rounds of every source' })
   await app.ingest.reconcileNow()
   const s = app.store.snapshot()
   if (s === undefined) throw new Error('no snapshot')
