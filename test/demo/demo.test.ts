@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ROOT } from '../support/process.js'
+import { NO_COVERAGE, ROOT } from '../support/process.js'
 import { until } from '../support/until.js'
 
 const POLL_MS = 300
@@ -18,7 +18,7 @@ function startDemo (t: Test, env: Record<string, string> = {}): Demo {
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'demo', 'demo.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TMPDIR: tmp, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', FX_POLL_INTERVAL_MS: String(POLL_MS), DEMO_SWITCH_MS: String(POLL_MS), ...env },
+    env: { ...NO_COVERAGE, PATH: process.env.PATH ?? '', TMPDIR: tmp, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', FX_POLL_INTERVAL_MS: String(POLL_MS), DEMO_SWITCH_MS: String(POLL_MS), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)

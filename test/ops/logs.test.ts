@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ROOT } from '../support/process.js'
+import { NO_COVERAGE, ROOT } from '../support/process.js'
 import { until } from '../support/until.js'
 
 t.test('the service process logs levels as words and stays quiet under probes', async (t) => {
@@ -13,7 +13,7 @@ t.test('the service process logs levels as words and stays quiet under probes', 
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
     // one source pointed at a closed port: a failed poll is a line worth having, at warn
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', LOG_SLOW_REQUEST_MS: '60000', FX_STATE_DIR: state, FX_SOURCES: 'nbk', FX_SOURCE_NBK_URL: 'http://127.0.0.1:9/nbk' },
+    env: { ...NO_COVERAGE, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', LOG_SLOW_REQUEST_MS: '60000', FX_STATE_DIR: state, FX_SOURCES: 'nbk', FX_SOURCE_NBK_URL: 'http://127.0.0.1:9/nbk' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = once(child, 'exit')

@@ -7,6 +7,7 @@ import type { PollFailure, PollOutcome } from '../../src/poller/poller.js'
 import type { FetchContext, Source } from '../../src/sources/source.js'
 import { createUrlSource } from '../../src/sources/http.js'
 import { fixtureServer } from '../support/fixture-server.js'
+import { NO_COVERAGE } from '../support/process.js'
 import { until } from '../support/until.js'
 
 const quote: Quote = { base: 'KZT', inverse: 509.87, date: '2025-11-26', relErr: 1e-5, cadence: 'daily' }
@@ -238,7 +239,7 @@ t.test('a poll deadline survives garbage collection (child process under --expos
   `
   const { execFile } = await import('node:child_process')
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }, (err, out, errOut) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000, env: { ...process.env, ...NO_COVERAGE } }, (err, out, errOut) => {
       if (err !== null) reject(new Error(`${err.message}\n${errOut}`))
       else resolve(out)
     })

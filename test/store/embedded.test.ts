@@ -10,6 +10,7 @@ import { createEmbeddedStore, STATE_FILE } from '../../src/store/embedded.js'
 import type { EmbeddedStoreOptions } from '../../src/store/embedded.js'
 import type { Store, StoreLog } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
+import { NO_COVERAGE } from '../support/process.js'
 import { until } from '../support/until.js'
 import { conformance, day, observation, PUBLIC_REASON } from './conformance.js'
 
@@ -85,7 +86,7 @@ t.test('a process killed mid-write leaves a complete state of the last or second
   const dir = t.testdir()
   let before = 0
   for (let round = 0; round < 3; round++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: ROOT, env: { ...process.env, ...NO_COVERAGE }, stdio: ['ignore', 'pipe', 'inherit'] })
     const seqs: number[] = []
     let buffer = ''
     const target = 5 + Math.floor(Math.random() * 40)
