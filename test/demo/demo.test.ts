@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Test } from 'tap'
-import { ROOT } from '../support/process.js'
-import { until } from '../support/replay.js'
+import { NO_COVERAGE, ROOT } from '../support/process.js'
+import { until } from '../support/until.js'
 
 const POLL_MS = 300
 
@@ -18,7 +18,7 @@ function startDemo (t: Test, env: Record<string, string> = {}): Demo {
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'demo', 'demo.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TMPDIR: tmp, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', FX_POLL_INTERVAL_MS: String(POLL_MS), DEMO_SWITCH_MS: String(POLL_MS), ...env },
+    env: { ...NO_COVERAGE, PATH: process.env.PATH ?? '', TMPDIR: tmp, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', FX_POLL_INTERVAL_MS: String(POLL_MS), DEMO_SWITCH_MS: String(POLL_MS), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
@@ -71,7 +71,7 @@ t.test('the demo serves the replayed day as today, cbr-xml-daily included, and i
     const body = await res.json() as { rates: Array<{ pair: string, date: string, sources: Array<{ id: string, date: string, used: boolean, reason?: string }> }> }
     const mirrored = body.rates.filter((r) => r.sources.some((s) => s.id === 'cbr-xml-daily'))
     return mirrored.length > 0 && body.rates.every((r) => r.date === today) && body.rates
-  }, POLL_MS * 100, 'today\'s rates with cbr-xml-daily weighed')
+  }, { timeoutMs: POLL_MS * 100, what: 'today\'s rates with cbr-xml-daily weighed' })
   for (const rate of rates) {
     for (const s of rate.sources.filter((s) => s.id === 'cbr-xml-daily')) {
       t.equal(s.date, today, `${rate.pair}: cbr-xml-daily dated today`)

@@ -82,15 +82,6 @@ export async function refusal (t: Teardown, url: string, options: ClientOptions 
   })
 }
 
-/** Polls `check` every few milliseconds until it holds; a bounded wait instead of a sleep. */
-export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 /** The value of a counter or gauge with exactly these labels. */
 export async function metric (app: FastifyInstance, name: 'clients' | 'messagesSent' | 'messagesDropped', labels: Record<string, string>): Promise<number> {
   const { values } = await app.metrics[name].get()

@@ -9,7 +9,7 @@ import { createFrame, filterOf } from '../../src/hub/messages.js'
 import type { Frame } from '../../src/hub/messages.js'
 import { textFrame, writeFrame } from '../../src/hub/ws-write.js'
 import { fiveRates } from '../support/snapshot.js'
-import { until } from './clients.js'
+import { until } from '../support/until.js'
 
 const snapshotAt = (seq: number, kzt: number): Snapshot => ({ quote: 'USD', seq, updatedAt: '2025-11-26T06:00:00.000Z', rates: fiveRates({ KZT: kzt }) })
 
@@ -30,11 +30,11 @@ t.test('a broadcast writes one chunk of clients per turn of the event loop, the 
   t.equal(delivered(), 10, 'only the first chunk is written before the publisher gets the loop back')
   await turn()
   t.ok(delivered() > 10 && delivered() <= 20, `the next chunk follows a turn later (${delivered()})`)
-  await until(() => delivered() === 35, 5000, 'every client served')
+  await until(() => delivered() === 35, { timeoutMs: 5000, what: 'every client served' })
   const first = peers[0]?.frames[0]
   t.ok(peers.every((p) => p.frames[0] === first), 'one frame object, serialised once, for the whole group')
   t.match(JSON.parse(first?.json ?? ''), { type: 'update', seq: 2, rates: [{ base: 'KZT' }] })
-  await until(() => counted.length === 1, 5000, 'the count reported')
+  await until(() => counted.length === 1, { timeoutMs: 5000, what: 'the count reported' })
   t.same(counted, [35], 'sent counted once per group, after the last client')
 })
 
@@ -46,7 +46,7 @@ t.test('back-to-back publishes reach every client in order, and a client that re
   fanout.publish(snapshotAt(2, 501), snapshotAt(1, 500))
   fanout.publish(snapshotAt(3, 502), snapshotAt(2, 501))
   fanout.move(moved, filterOf(['UZS']))
-  await until(() => peers.slice(0, 11).every((p) => p.frames.length === 2), 5000, 'both updates delivered')
+  await until(() => peers.slice(0, 11).every((p) => p.frames.length === 2), { timeoutMs: 5000, what: 'both updates delivered' })
   for (const p of peers.slice(0, 11)) {
     t.same(p.frames.map((f) => (JSON.parse(f.json) as { seq: number }).seq), [2, 3])
   }
@@ -71,6 +71,6 @@ t.test('a shared frame is what ws itself would send, in order with what ws sends
   writeFrame(server, textFrame(big), big)
   server.send('from ws itself')
   writeFrame(server, frame.wsFrame(), frame.ws())
-  await until(() => got.length === 4, 5000, 'four messages')
+  await until(() => got.length === 4, { timeoutMs: 5000, what: 'four messages' })
   t.same(got, [`text:${frame.json}`, `text:${String(big)}`, 'text:from ws itself', `text:${frame.json}`], 'in order, whole, a 64 KB+ payload with its 10-byte header')
 })

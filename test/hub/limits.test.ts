@@ -2,7 +2,8 @@ import t from 'tap'
 import type { WebSocket as ServerSocket } from 'ws'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { connect, listen, metric, refusal, until } from './clients.js'
+import { connect, listen, metric, refusal } from './clients.js'
+import { until } from '../support/until.js'
 import { createConnectionCounter, originAllowed } from '../../src/hub/admission.js'
 import { createRateLimiter } from '../../src/hub/rate-limiter.js'
 import { jitter, shutdownHint } from '../../src/hub/retry.js'
@@ -97,7 +98,7 @@ t.test('connection limits: 429 over the per-address limit, 503 over the total, s
   t.equal(fourth.status, 503)
   a.ws.close()
   await a.closed
-  await until(async () => (await metric(app, 'clients', { transport: 'ws' })) === 2)
+  await until(async () => (await metric(app, 'clients', { transport: 'ws' })) === 2, { timeoutMs: 5000 })
   const again = connect(t, `ws://${host}/v1/ws`)
   await again.opened
   t.pass('a closed connection frees its slot')
@@ -133,7 +134,7 @@ t.test('a client that stops reading is closed with 1013 while others keep receiv
     peak = Math.max(peak, ...serverSockets.map((s) => s.bufferedAmount))
   }
   t.ok(peak < maxBuffered + 200_000, `server-side buffer peaked at ${peak} bytes (limit ${maxBuffered} + one frame)`)
-  await until(() => fast.received.at(-1)?.type === 'update' && (fast.received.at(-1) as { seq: number }).seq === rounds + 21, 5000, 'the last update')
+  await until(() => fast.received.at(-1)?.type === 'update' && (fast.received.at(-1) as { seq: number }).seq === rounds + 21, { timeoutMs: 5000, what: 'the last update' })
   t.pass('the others keep receiving')
   ;(slow.ws as unknown as { _socket: { resume: () => void } })._socket.resume()
   const closed = await slow.closed
@@ -150,7 +151,7 @@ t.test('a client that does not answer pings is terminated and its slot freed', a
   const started = Date.now()
   t.equal((await mute.closed).code, 1006, 'cut without a close handshake')
   t.ok(Date.now() - started < 1000, 'within a few ping periods')
-  await until(async () => (await metric(app, 'clients', { transport: 'ws' })) === 1)
+  await until(async () => (await metric(app, 'clients', { transport: 'ws' })) === 1, { timeoutMs: 5000 })
   t.equal(live.ws.readyState, live.ws.OPEN, 'a client that answers stays')
   t.equal(await metric(app, 'messagesDropped', { reason: 'ping_timeout' }), 1)
 })

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { build } from '../support/build.js'
+import { NO_COVERAGE } from '../support/process.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { connect, listen, refusal } from './clients.js'
 
@@ -43,7 +44,7 @@ t.test('a client that ignores the close handshake does not hold shutdown beyond 
 t.test('SIGTERM closes every client with 1012 and the process exits 0', async (t) => {
   const script = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, FX_SHUTDOWN_RETRY_MS: '10000' },
+    env: { ...process.env, ...NO_COVERAGE, FX_SHUTDOWN_RETRY_MS: '10000' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   t.teardown(() => { child.kill('SIGKILL') })

@@ -2,7 +2,8 @@ import http from 'node:http'
 import t from 'tap'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { listen, metric, until } from './clients.js'
+import { listen, metric } from './clients.js'
+import { until } from '../support/until.js'
 
 interface SseEvent { event?: string, id?: string, data?: unknown, retry?: number, comment?: string }
 
@@ -141,7 +142,7 @@ t.test('a stream reader that stops reading is dropped and counted', async (t) =>
     await app.store.publish(publishInput(heavy(rounds + 1)))
   }
   t.ok(rounds < 500, `dropped after ${rounds} updates`)
-  await until(async () => (await metric(app, 'clients', { transport: 'sse' })) === 0)
+  await until(async () => (await metric(app, 'clients', { transport: 'sse' })) === 0, { timeoutMs: 5000 })
   t.pass('its slot is freed')
 })
 
@@ -171,7 +172,7 @@ t.test('a stream holds a connection slot until it ends', async (t) => {
   t.equal(second.headers.get('retry-after'), '30')
   await second.body?.cancel()
   first.res.destroy()
-  await until(async () => (await metric(app, 'clients', { transport: 'sse' })) === 0)
+  await until(async () => (await metric(app, 'clients', { transport: 'sse' })) === 0, { timeoutMs: 5000 })
   const third = await stream(t, `http://${host}/v1/stream`)
   t.equal(third.status, 200)
 })

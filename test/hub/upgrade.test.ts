@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
-import { connect, listen, metric, raw, refusal, until } from './clients.js'
+import { connect, listen, metric, raw, refusal } from './clients.js'
+import { until } from '../support/until.js'
 
 const connections = async (server: { getConnections: (cb: (err: Error | null, n: number) => void) => void }): Promise<number> =>
   await new Promise((resolve, reject) => { server.getConnections((err, n) => { if (err !== null) reject(err); else resolve(n) }) })
@@ -19,7 +20,7 @@ t.test('WebSocket upgrades outside /v1/ws are refused before the upgrade and hol
     t.ok(refused.status >= 400 && refused.status < 500, `${path}: ${refused.status}`)
     t.match(JSON.parse(refused.body), { error: /^RATES_/, message: String }, `${path}: the documented error body`)
   }
-  await until(async () => (await connections(app.server)) === 0, 5000, 'every refused connection closed by the server')
+  await until(async () => (await connections(app.server)) === 0, { timeoutMs: 5000, what: 'every refused connection closed by the server' })
   t.equal(await metric(app, 'clients', { transport: 'ws' }), 0)
   const stream = connect(t, `ws://${host}/v1/ws`)
   t.match(await stream.next('snapshot'), { type: 'snapshot', seq: 1 }, '/v1/ws still upgrades, and its one slot per address was free')
@@ -102,7 +103,7 @@ t.test('a malformed WebSocket handshake on /v1/ws is refused with the documented
     t.match(res.headers, /content-type: application\/json/i, what)
     if (!what.startsWith('HEAD')) t.match(JSON.parse(res.body), { error: /^RATES_/, message: String }, what)
   }
-  await until(async () => (await connections(app.server)) === 0, 5000, 'every refused connection closed')
+  await until(async () => (await connections(app.server)) === 0, { timeoutMs: 5000, what: 'every refused connection closed' })
   const ws = connect(t, `ws://127.0.0.1:${port}/v1/ws`)
   await ws.opened
   t.pass('the one slot of this address was never taken')

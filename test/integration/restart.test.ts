@@ -2,7 +2,8 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { replay, sourceEnv, until } from '../support/replay.js'
+import { replay, sourceEnv } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { startService } from '../support/process.js'
 import type { Snapshot } from '../../src/domain/rate.js'
 
@@ -21,16 +22,16 @@ t.test('after kill -9 and a restart the last snapshot, its seq and the history a
   await until(async () => {
     const { body } = await get(`${first.url}/v1/rates`)
     return (body as Snapshot).rates?.length === 5 && (body as Snapshot).rates.every((r) => r.date === '2025-11-25')
-  }, 15_000, 'day one')
+  }, { timeoutMs: 15_000, what: 'day one' })
   upstream.setDay('2025-11-26')
   const before = await until(async () => {
     const { body } = await get(`${first.url}/v1/rates`)
     const s = body as Snapshot
     return s.rates?.length === 5 && s.rates.every((r) => r.date === '2025-11-26' && r.change !== null && r.sources.length === 10) && s
-  }, 15_000, 'day two with a change')
+  }, { timeoutMs: 15_000, what: 'day two with a change' })
   // let every source answer a few more rounds so the snapshot has settled
   const hits = upstream.hits()
-  await until(() => Object.entries(hits).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 3), 15_000, 'three more rounds')
+  await until(() => Object.entries(hits).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 3), { timeoutMs: 15_000, what: 'three more rounds' })
   const settled = (await get(`${first.url}/v1/rates`)).body as Snapshot
   t.equal(settled.seq, before.seq, 'nothing moved while the payloads stayed the same')
   const history = await get(`${first.url}/v1/history/KZT`)
@@ -61,7 +62,7 @@ t.test('with no reachable upstream the service starts, is alive, not ready, and 
     const r = await get(`${svc.url}/readyz`)
     const body = r.body as { reasons: string[], sources: Array<{ consecutiveFailures: number }> }
     return r.status === 503 && body.sources.every((s) => s.consecutiveFailures >= 2) && body
-  }, 15_000, 'two failed rounds')
+  }, { timeoutMs: 15_000, what: 'two failed rounds' })
   t.match(ready.reasons, ['no snapshot yet'])
   t.ok(ready.reasons.some((r) => /every upstream source is failing/.test(r)), 'the reason names the failing sources')
   const rates = await fetch(`${svc.url}/v1/rates`)

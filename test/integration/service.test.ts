@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { build } from '../support/build.js'
 import { expected } from '../support/expected.js'
 import { fixtureText } from '../support/fixture-server.js'
-import { replay, sourceEnv, until } from '../support/replay.js'
+import { replay, sourceEnv } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { createSources } from '../../src/sources/index.js'
 import { testConfig } from '../support/build.js'
 import type { Rate, Snapshot } from '../../src/domain/rate.js'
@@ -37,7 +38,7 @@ async function settled (app: FastifyInstance, upstream: ReplayServer): Promise<S
   for (let round = 0; round < 10; round++) {
     const seq = app.store.snapshot()?.seq
     const hits = upstream.hits()
-    await until(() => Object.entries(hits).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 2), 15_000, 'two more rounds')
+    await until(() => Object.entries(hits).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 2), { timeoutMs: 15_000, what: 'two more rounds' })
     const now = app.store.snapshot()
     if (now !== undefined && now.seq === seq) return now
   }
@@ -57,7 +58,7 @@ t.test('serves the official rate of every currency and its change across a day s
   const day1 = await until(async () => {
     const s = app.store.snapshot()
     return s !== undefined && s.rates.length === 5 && s.rates.every((r) => r.date === '2025-11-25' && r.sources.length >= 9) && s
-  }, 15_000, 'a snapshot of 2025-11-25 weighing every source')
+  }, { timeoutMs: 15_000, what: 'a snapshot of 2025-11-25 weighing every source' })
   for (const r of day1.rates) {
     t.ok(close(r.inverse, official(r.base, '2025-11-25')), `${r.pair} is the home bank's ${official(r.base, '2025-11-25')}`)
     t.equal(r.basis, 'official', `${r.pair} basis`)
@@ -70,7 +71,7 @@ t.test('serves the official rate of every currency and its change across a day s
   const day2 = await until(async () => {
     const s = await rates(app)
     return s.rates.length === 5 && s.rates.every((r) => r.date === '2025-11-26' && r.change !== null && r.sources.length === 10 && r.sources.every((x) => x.date === '2025-11-26' || x.id === 'nbkr')) && s
-  }, 15_000, 'the 2025-11-26 fixings with a change')
+  }, { timeoutMs: 15_000, what: 'the 2025-11-26 fixings with a change' })
   t.ok(day2.seq > seq1, 'seq moved')
   for (const r of day2.rates) {
     const want = official(r.base, '2025-11-26')
@@ -87,7 +88,7 @@ t.test('serves the official rate of every currency and its change across a day s
   // polling the same payloads again changes nothing: seq stays
   const seq2 = day2.seq
   const hits = upstream.hits().nbk ?? 0
-  await until(() => (upstream.hits().nbk ?? 0) >= hits + 3, 10_000, 'three more polls')
+  await until(() => (upstream.hits().nbk ?? 0) >= hits + 3, { timeoutMs: 10_000, what: 'three more polls' })
   t.equal((await rates(app)).seq, seq2, 'seq does not move without a change')
 
   const etag = (await app.inject('/v1/rates')).headers.etag as string
@@ -103,7 +104,7 @@ t.test('an outlier home value is rejected in favour of the consensus', async (t)
   const kzt = await until(() => {
     const r = app.store.snapshot()?.rates.find((x) => x.base === 'KZT')
     return r !== undefined && r.sources.some((s) => s.id === 'nbk') && r.sources.length >= 5 && r
-  }, 15_000, 'KZT with the NBK observation')
+  }, { timeoutMs: 15_000, what: 'KZT with the NBK observation' })
   t.equal(kzt.basis, 'consensus')
   const home = kzt.sources.find((s) => s.id === 'nbk')
   t.equal(home?.used, false)
@@ -117,11 +118,11 @@ t.test('a day where every source fails keeps the last good snapshot', async (t) 
   await until(() => {
     const s = app.store.snapshot()
     return s !== undefined && s.rates.length === 5 && s.rates.every((r) => r.sources.length === 10) && s
-  }, 15_000, 'a full snapshot')
+  }, { timeoutMs: 15_000, what: 'a full snapshot' })
   const good = await settled(app, upstream)
   upstream.setDay('fail')
   const before = upstream.hits()
-  await until(() => Object.entries(upstream.hits()).every(([id, n]) => n >= (before[id] ?? 0) + 2), 15_000, 'two failed polls per source')
+  await until(() => Object.entries(upstream.hits()).every(([id, n]) => n >= (before[id] ?? 0) + 2), { timeoutMs: 15_000, what: 'two failed polls per source' })
   const after = await rates(app)
   t.same(after, good, 'nothing garbage is published; the snapshot is unchanged')
   const ready = await app.inject('/readyz')

@@ -6,7 +6,8 @@ import { getJson, logged, startCluster } from '../support/cluster.js'
 import { startService } from '../support/process.js'
 import type { ServiceProcess } from '../support/process.js'
 import { startRedis } from '../support/redis.js'
-import { replay, sourceEnv, until } from '../support/replay.js'
+import { replay, sourceEnv } from '../support/replay.js'
+import { until } from '../support/until.js'
 import type { Snapshot } from '../../src/domain/rate.js'
 
 // The built service (`node dist/server.js`) against a disk that fails and a Redis that hangs.
@@ -23,7 +24,7 @@ t.test('a state file that cannot be written: not ready without the path, then th
   const file = join(dir, 'state.json')
   const upstream = await replay(t, '2025-11-25')
   const svc = await startService(t, { ...sourceEnv(upstream), ...FRESH, FX_STATE_DIR: dir })
-  await until(async () => (await readyz(svc)).status === 200 && onDay('2025-11-25')(await rates(svc)), 15_000, 'day one, ready')
+  await until(async () => (await readyz(svc)).status === 200 && onDay('2025-11-25')(await rates(svc)), { timeoutMs: 15_000, what: 'day one, ready' })
 
   // a directory where the state file goes: every write fails with EISDIR
   await rm(file)
@@ -32,17 +33,17 @@ t.test('a state file that cannot be written: not ready without the path, then th
   const failing = await until(async () => {
     const r = await readyz(svc)
     return r.status === 503 && r.body.reasons.includes('state not persisted') && r.body
-  }, 15_000, 'not ready: state not persisted')
+  }, { timeoutMs: 15_000, what: 'not ready: state not persisted' })
   t.notOk(failing.reasons.some((r) => r.includes(dir) || r.includes('EISDIR')), `public reasons only: ${failing.reasons.join('; ')}`)
-  await until(async () => onDay('2025-11-26')(await rates(svc)), 15_000, 'day two served from memory')
+  await until(async () => onDay('2025-11-26')(await rates(svc)), { timeoutMs: 15_000, what: 'day two served from memory' })
 
   await rm(file, { recursive: true })
-  await until(async () => (await readyz(svc)).status === 200, 15_000, 'ready again without a restart')
+  await until(async () => (await readyz(svc)).status === 200, { timeoutMs: 15_000, what: 'ready again without a restart' })
   const served = await rates(svc)
   const stored = JSON.parse(await readFile(file, 'utf8')) as { snapshot: Snapshot }
   t.equal(stored.snapshot.seq, served.seq, 'the file holds the seq that is served')
   t.ok(onDay('2025-11-26')(stored.snapshot), 'and day two')
-  await until(() => logged(svc, 'state write recovered').length > 0, 5000, 'the recovery to be logged')
+  await until(() => logged(svc, 'state write recovered').length > 0, { timeoutMs: 5000, what: 'the recovery to be logged' })
   t.equal(logged(svc, 'state write failed; retrying').length, 1, 'the failure is logged once, with its detail')
   t.match(logged(svc, 'state write failed; retrying')[0], { file, err: { code: 'EISDIR' } })
 })
@@ -57,7 +58,7 @@ t.test('a hung Redis (SIGSTOP): every instance is not ready within the deadline,
   const env = { ...sourceEnv(upstream), ...FRESH, REDIS_URL: redis.url, FX_LEADER_LOCK_MS: String(LOCK_MS), FX_LEADER_RENEW_MS: String(RENEW_MS) }
   const nodes = await startCluster(t, 2, env)
   for (const node of nodes) {
-    await until(async () => (await readyz(node)).status === 200 && onDay('2025-11-25')(await rates(node)), 20_000, 'day one, ready')
+    await until(async () => (await readyz(node)).status === 200 && onDay('2025-11-25')(await rates(node)), { timeoutMs: 20_000, what: 'day one, ready' })
   }
 
   const pausedAt = Date.now()
@@ -66,24 +67,24 @@ t.test('a hung Redis (SIGSTOP): every instance is not ready within the deadline,
     await until(async () => {
       const r = await readyz(node)
       return r.status === 503 && r.body.reasons.includes('redis not answering')
-    }, DEADLINE_MS * 5, `instance ${i} not ready: redis not answering`)
+    }, { timeoutMs: DEADLINE_MS * 5, what: `instance ${i} not ready: redis not answering` })
     return Date.now() - pausedAt
   }))
   for (const [i, ms] of noticed.entries()) {
     t.ok(ms <= DEADLINE_MS + 2 * RENEW_MS, `instance ${i} not ready after ${ms} ms (deadline ${DEADLINE_MS} ms)`)
   }
-  await until(() => nodes.some((n) => logged(n, 'lost leadership; polling stopped', pausedAt).length > 0), LOCK_MS * 2, 'the leader to stop polling')
+  await until(() => nodes.some((n) => logged(n, 'lost leadership; polling stopped', pausedAt).length > 0), { timeoutMs: LOCK_MS * 2, what: 'the leader to stop polling' })
   redis.resume()
   for (const [i, node] of nodes.entries()) {
-    await until(async () => (await readyz(node)).status === 200, LOCK_MS * 10, `instance ${i} ready again`)
+    await until(async () => (await readyz(node)).status === 200, { timeoutMs: LOCK_MS * 10, what: `instance ${i} ready again` })
   }
   for (const [i, node] of nodes.entries()) {
     // a log line reaches this process through a pipe, maybe after the HTTP answer that followed it
-    await until(() => logged(node, 'redis answering again; resynchronising', pausedAt).length > 0, 5000, `instance ${i} to log the recovery`)
+    await until(() => logged(node, 'redis answering again; resynchronising', pausedAt).length > 0, { timeoutMs: 5000, what: `instance ${i} to log the recovery` })
     t.equal(logged(node, 'redis not answering', pausedAt).length, 1, `instance ${i} logged the hang once, not once per probe`)
   }
   upstream.setDay('2025-11-26')
-  for (const node of nodes) await until(async () => onDay('2025-11-26')(await rates(node)), 20_000, 'day two on every instance')
+  for (const node of nodes) await until(async () => onDay('2025-11-26')(await rates(node)), { timeoutMs: 20_000, what: 'day two on every instance' })
 })
 
 t.test('SIGTERM while the state file cannot be written still drains and exits 0', async (t) => {
@@ -91,11 +92,11 @@ t.test('SIGTERM while the state file cannot be written still drains and exits 0'
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const upstream = await replay(t, '2025-11-25')
   const svc = await startService(t, { ...sourceEnv(upstream), ...FRESH, FX_STATE_DIR: dir })
-  await until(async () => onDay('2025-11-25')(await rates(svc)), 15_000, 'day one')
+  await until(async () => onDay('2025-11-25')(await rates(svc)), { timeoutMs: 15_000, what: 'day one' })
   await rm(join(dir, 'state.json'))
   await mkdir(join(dir, 'state.json'))
   upstream.setDay('2025-11-26')
-  await until(async () => (await readyz(svc)).body.reasons.includes('state not persisted'), 15_000, 'the failure')
+  await until(async () => (await readyz(svc)).body.reasons.includes('state not persisted'), { timeoutMs: 15_000, what: 'the failure' })
   svc.child.kill('SIGTERM')
   t.equal(await svc.exited, 0, 'SIGTERM still exits 0: a pending retry does not hold the process')
 })

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.js'
 import { loggerOptions } from '../../src/plugins/access-log.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 import { testConfig } from '../support/build.js'
-import { until } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 
 const SLOW_MS = 100
@@ -29,7 +29,7 @@ async function logged (t: Test, level: string, slowMs = 60_000): Promise<{ app: 
   app.get('/test/500', async (_request, reply) => reply.code(500).send({ error: 'RATES_INTERNAL', message: 'internal error' }))
   app.get('/test/slow', async () => {
     const started = Date.now()
-    await until(() => Date.now() - started > slowMs, slowMs * 2, 'the slow threshold')
+    await until(() => Date.now() - started > slowMs, { timeoutMs: slowMs * 2, what: 'the slow threshold' })
     return { ok: true }
   })
   await app.ready()
@@ -119,9 +119,9 @@ t.test('a long-lived SSE stream is not taken for a slow request', async (t) => {
   t.equal(res.statusCode, 200)
   const opened = Date.now()
   res.resume()
-  await until(() => Date.now() - opened > SLOW_MS * 2, SLOW_MS * 20, 'the stream outliving the slow threshold')
+  await until(() => Date.now() - opened > SLOW_MS * 2, { timeoutMs: SLOW_MS * 20, what: 'the stream outliving the slow threshold' })
   req.destroy()
-  await until(async () => (await app.inject('/metrics')).body.includes('fx_push_clients{transport="sse"} 0'), 5_000, 'the stream to close')
+  await until(async () => (await app.inject('/metrics')).body.includes('fx_push_clients{transport="sse"} 0'), { timeoutMs: 5_000, what: 'the stream to close' })
   t.same(lines.filter((l) => l.msg === 'request completed' && l.url?.startsWith('/v1/') === true), [])
 })
 
@@ -134,8 +134,8 @@ t.test('a long-lived WebSocket is not taken for a slow request', async (t) => {
   await once(ws, 'open')
   await first
   const opened = Date.now()
-  await until(() => Date.now() - opened > SLOW_MS * 2, SLOW_MS * 20, 'the socket outliving the slow threshold')
+  await until(() => Date.now() - opened > SLOW_MS * 2, { timeoutMs: SLOW_MS * 20, what: 'the socket outliving the slow threshold' })
   ws.close()
-  await until(async () => (await app.inject('/metrics')).body.includes('fx_push_clients{transport="ws"} 0'), 5_000, 'the socket to close')
+  await until(async () => (await app.inject('/metrics')).body.includes('fx_push_clients{transport="ws"} 0'), { timeoutMs: 5_000, what: 'the socket to close' })
   t.same(lines.filter((l) => l.msg === 'request completed' && l.url?.startsWith('/v1/') === true), [])
 })

@@ -6,7 +6,7 @@ import { RatesError } from '../../src/domain/errors.js'
 import type { Quote } from '../../src/domain/rate.js'
 import type { Source } from '../../src/sources/source.js'
 import { build } from '../support/build.js'
-import { until } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { publishInput, rate } from '../support/snapshot.js'
 
 const POLL_MS = 200
@@ -86,7 +86,7 @@ t.test('per-source up and last success follow successful and failed polls', asyn
   let text = await until(async () => {
     const m = await scrape(app)
     return sample(m, 'fx_source_up', 'source="nbk"') === 1 && sample(m, 'fx_source_up', 'source="cbr"') === 0 && m
-  }, bound, 'nbk up and cbr down')
+  }, { timeoutMs: bound, what: 'nbk up and cbr down' })
   const last = sample(text, 'fx_source_last_success_timestamp_seconds', 'source="nbk"') as number
   t.ok(last >= Math.floor(startedAt) && last <= Date.now() / 1000, `nbk last success ${last} is this run's poll`)
   t.equal(sample(text, 'fx_source_last_success_timestamp_seconds', 'source="cbr"'), 0, 'never succeeded: 0')
@@ -99,7 +99,7 @@ t.test('per-source up and last success follow successful and failed polls', asyn
   text = await until(async () => {
     const m = await scrape(app)
     return sample(m, 'fx_source_up', 'source="nbk"') === 0 && sample(m, 'fx_source_up', 'source="cbr"') === 1 && m
-  }, bound, 'nbk down and cbr up')
+  }, { timeoutMs: bound, what: 'nbk down and cbr up' })
   t.equal(sample(text, 'fx_source_last_success_timestamp_seconds', 'source="nbk"'), last, 'a failed poll keeps the last success time')
   t.ok((sample(text, 'fx_source_last_success_timestamp_seconds', 'source="cbr"') ?? 0) >= last, 'cbr has succeeded since')
 })

@@ -7,7 +7,8 @@ import type { PollFailure, PollOutcome } from '../../src/poller/poller.js'
 import type { FetchContext, Source } from '../../src/sources/source.js'
 import { createUrlSource } from '../../src/sources/url-source.js'
 import { fixtureServer } from '../support/fixture-server.js'
-import { until } from '../support/replay.js'
+import { NO_COVERAGE } from '../support/process.js'
+import { until } from '../support/until.js'
 
 const quote: Quote = { base: 'KZT', inverse: 509.87, date: '2025-11-26', relErr: 1e-5, cadence: 'daily' }
 
@@ -64,7 +65,7 @@ t.test('failures retry with exponential backoff, one short log line each, and re
   }
   const { poller, lines, failures, outcomes } = setup(t, [source], 5000)
   poller.start()
-  await until(() => failures.length >= 4, 5000, 'four failures')
+  await until(() => failures.length >= 4, { timeoutMs: 5000, what: 'four failures' })
   t.same(failures.map((f) => f.consecutiveFailures), [1, 2, 3, 4])
   t.same(failures.map((f) => f.retryInMs), [20, 40, 80, 160], 'doubling from the base (jitter fixed at its midpoint)')
   t.same(failures[0]?.error, { code: 'RATES_SOURCE_HTTP', message: 'cbr: upstream answered HTTP 503', upstreamStatus: 503 })
@@ -74,7 +75,7 @@ t.test('failures retry with exponential backoff, one short log line each, and re
   const warnings = lines.filter((l) => l.level === 'warn')
   t.equal(warnings.length, 4)
   t.notOk(warnings.some((l) => 'err' in l.obj || 'stack' in l.obj || JSON.stringify(l.obj).includes('    at ')), 'no stack traces')
-  await until(() => outcomes.length >= 1, 5000, 'recovery')
+  await until(() => outcomes.length >= 1, { timeoutMs: 5000, what: 'recovery' })
   t.equal(poller.health()[0]?.consecutiveFailures, 0)
   t.equal(poller.health()[0]?.ok, true)
 })
@@ -83,7 +84,7 @@ t.test('the retry delay is capped at the poll interval', async (t) => {
   const source: Source = { id: 'cbt', fetchQuotes: async () => { throw new RatesError('RATES_SOURCE_NETWORK', 'cbt: ECONNREFUSED', 502) } }
   const { poller, failures } = setup(t, [source], 100)
   poller.start()
-  await until(() => failures.length >= 5, 5000, 'five failures')
+  await until(() => failures.length >= 5, { timeoutMs: 5000, what: 'five failures' })
   t.ok(failures.every((f) => f.retryInMs <= 100))
   t.equal(failures[4]?.retryInMs, 100)
 })
@@ -120,7 +121,7 @@ t.test('an adapter that ignores its signal cannot hold the loop: the poll fails 
   const source: Source = { id: 'nbk', fetchQuotes: async () => { calls++; return await new Promise<Quote[]>(() => {}) } }
   const { poller, failures } = setup(t, [source], 5000, TIMEOUT_MS)
   poller.start()
-  await until(() => failures.length >= 2, DEADLINE_MS * 10, 'two timed-out polls')
+  await until(() => failures.length >= 2, { timeoutMs: DEADLINE_MS * 10, what: 'two timed-out polls' })
   t.match(failures[0], { source: 'nbk', error: { code: 'RATES_SOURCE_TIMEOUT', message: `nbk: poll exceeded its ${DEADLINE_MS} ms deadline` }, consecutiveFailures: 1 })
   t.ok((failures[0]?.durationMs ?? 0) >= DEADLINE_MS - 5 && (failures[0]?.durationMs ?? Infinity) < DEADLINE_MS * 2, `failed after ${failures[0]?.durationMs} ms`)
   t.ok(calls >= 2, 'the next poll was scheduled')
@@ -150,7 +151,7 @@ t.test('an adapter that honours its signal sees it abort at the deadline with th
   }
   const { poller, failures } = setup(t, [source], 5000, TIMEOUT_MS)
   poller.start()
-  await until(() => failures.length >= 1, DEADLINE_MS * 10, 'a timed-out poll')
+  await until(() => failures.length >= 1, { timeoutMs: DEADLINE_MS * 10, what: 'a timed-out poll' })
   t.match(reasons[0], { code: 'RATES_SOURCE_TIMEOUT' })
   t.equal(failures[0]?.error.code, 'RATES_SOURCE_TIMEOUT')
 })
@@ -166,7 +167,7 @@ t.test('a dripping upstream body fails the poll within the deadline, marks the s
   const source = createUrlSource('frankfurter', `${server.url}/latest`, () => [quote])
   const { poller, failures, outcomes } = setup(t, [source], 5000, TIMEOUT_MS)
   poller.start()
-  await until(() => failures.length >= 2, DEADLINE_MS * 10, 'two failed polls')
+  await until(() => failures.length >= 2, { timeoutMs: DEADLINE_MS * 10, what: 'two failed polls' })
   t.equal(failures[0]?.error.code, 'RATES_SOURCE_TIMEOUT')
   t.ok(failures.every((f) => f.durationMs < DEADLINE_MS * 2), `durations ${failures.map((f) => f.durationMs).join(', ')} ms`)
   t.ok(requests >= 2)
@@ -190,7 +191,7 @@ t.test('the conditional-request cache of a source with dated URLs stays bounded'
   }
   const { poller, outcomes } = setup(t, [dated], 50)
   poller.start()
-  await until(() => outcomes.length >= 20, 10_000, 'twenty polls')
+  await until(() => outcomes.length >= 20, { timeoutMs: 10_000, what: 'twenty polls' })
   t.equal(caches.size, 1, 'one cache per source, kept across polls')
   const [cache] = [...caches]
   t.ok((cache?.size ?? Infinity) <= 4, `${cache?.size} entries after ${day} dated URLs`)
@@ -230,15 +231,15 @@ t.test('a poll deadline survives garbage collection (child process under --expos
     })
     const gc = setInterval(() => globalThis.gc(), 25)
     p.start()
-    const until = Date.now() + ${deadlineMs * 5}
-    while (result.failures.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+    const deadline = Date.now() + ${deadlineMs * 5}
+    while (result.failures.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     clearInterval(gc)
     process.stdout.write(JSON.stringify(result))
     process.exit(0)
   `
   const { execFile } = await import('node:child_process')
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }, (err, out, errOut) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000, env: { ...process.env, ...NO_COVERAGE } }, (err, out, errOut) => {
       if (err !== null) reject(new Error(`${err.message}\n${errOut}`))
       else resolve(out)
     })

@@ -6,7 +6,8 @@ import type { Test } from 'tap'
 import type { InjectOptions } from 'fastify'
 import { build } from '../support/build.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
-import { raw, until } from '../hub/clients.js'
+import { raw } from '../hub/clients.js'
+import { until } from '../support/until.js'
 
 /** The documented error body: exactly `{ error, message }`, `error` a RATES_* code. */
 function documented (t: Test, body: string, what: string): { error: string, message: string } {
@@ -96,11 +97,11 @@ t.test('a request that arrives during shutdown gets 503 with the documented body
   kept.on('data', (chunk: string) => { data += chunk })
   kept.on('error', () => {})
   kept.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
-  await until(() => data.includes('{"status":"ok"}'), 5000, 'the first answer on the kept-alive connection')
+  await until(() => data.includes('{"status":"ok"}'), { timeoutMs: 5000, what: 'the first answer on the kept-alive connection' })
   data = ''
   const closing = app.close()
   kept.write('GET /v1/rates HTTP/1.1\r\nHost: x\r\n\r\n')
-  await until(() => /\r\n\r\n\{.*\}$/s.test(data), 5000, 'an answer during shutdown')
+  await until(() => /\r\n\r\n\{.*\}$/s.test(data), { timeoutMs: 5000, what: 'an answer during shutdown' })
   const [head = '', body = ''] = data.split('\r\n\r\n')
   t.match(head, /^HTTP\/1\.1 503/)
   t.match(head, /connection: close/i)

@@ -2,7 +2,7 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { build, testConfig } from '../support/build.js'
-import { until } from '../support/replay.js'
+import { until } from '../support/until.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { SOURCE_IDS } from '../../src/domain/sources.js'
 import { sourceUrlVariable } from '../../src/config.js'
@@ -52,7 +52,7 @@ t.test('/readyz names failures with codes and words only, whatever the sources a
     const res = await app.inject('/readyz')
     const json = res.json() as { sources: Array<{ consecutiveFailures: number }> }
     return json.sources.length === SOURCE_IDS.length && json.sources.every((s) => s.consecutiveFailures > 0) && res
-  }, 10_000, 'every source failed at least once')
+  }, { timeoutMs: 10_000, what: 'every source failed at least once' })
   t.equal(body.statusCode, 503)
   for (const leak of LEAKS) t.notMatch(body.body, leak, `no ${leak} in /readyz`)
   t.notMatch(body.body, String(port), 'not even the port')

@@ -7,7 +7,7 @@ import { createResponseCache } from '../../src/sources/source.js'
 import { fetchText } from '../../src/sources/http.js'
 import { fixtureServer } from '../support/fixture-server.js'
 import { fetchContext } from '../support/fetch-context.js'
-import { until } from '../support/replay.js'
+import { until } from '../support/until.js'
 
 const TIMEOUT_MS = 400
 // a drip chunk arrives well within undici's per-chunk bodyTimeout, so only a total deadline ends the request
@@ -41,7 +41,7 @@ t.test('a body dripping a byte at a time is cut at the request deadline, and its
   const elapsed = Date.now() - started
   t.match(err, { code: 'RATES_SOURCE_TIMEOUT', message: /nbk: no complete answer within 400 ms/ })
   t.ok(elapsed >= TIMEOUT_MS - 5 && elapsed < TIMEOUT_MS * 2, `ended after ${elapsed} ms`)
-  await until(() => closedAt > 0, TIMEOUT_MS * 2, 'the upstream connection to close')
+  await until(() => closedAt > 0, { timeoutMs: TIMEOUT_MS * 2, what: 'the upstream connection to close' })
   t.pass('the upstream connection is closed, not left dripping')
 })
 
@@ -115,7 +115,7 @@ t.test('a body over the cap is refused: declared by Content-Length, or counted w
   const ctx = fetchContext(t, { maxBytes, signal: never, timeoutMs: 60_000 })
   await t.rejects(fetchText('nbt', `${server.url}/declared`, ctx), { code: 'RATES_SOURCE_TOO_LARGE', message: /nbt: body of 10001 bytes exceeds the 10000-byte cap/ })
   await t.rejects(within(fetchText('nbt', `${server.url}/endless`, ctx), TIMEOUT_MS * 10), { code: 'RATES_SOURCE_TOO_LARGE', message: /nbt: body exceeds the 10000-byte cap/ })
-  await until(() => endlessClosed, TIMEOUT_MS * 4, 'the oversized stream to close')
+  await until(() => endlessClosed, { timeoutMs: TIMEOUT_MS * 4, what: 'the oversized stream to close' })
   t.equal((await fetchText('nbt', `${server.url}/exact`, ctx)).text.length, maxBytes, 'a body of exactly the cap is accepted')
 })
 

@@ -10,6 +10,8 @@ import { createEmbeddedStore, STATE_FILE } from '../../src/store/embedded.js'
 import type { EmbeddedStoreOptions } from '../../src/store/embedded.js'
 import type { Store, StoreLog } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
+import { NO_COVERAGE } from '../support/process.js'
+import { until } from '../support/until.js'
 import { conformance, day, observation, PUBLIC_REASON } from './conformance.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -35,14 +37,6 @@ function recordingLog (): StoreLog & { warnings: Entry[], errors: Entry[], infos
     error (obj, msg) { errors.push([obj, msg]) },
     warn (obj, msg) { warnings.push([obj, msg]) }
   }
-}
-
-/** Polls every 10 ms until `check` holds; fails the test after `ms`. */
-async function until (check: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(10)) {
-    if (await check()) return
-  }
-  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
 }
 
 async function onDisk (dir: string): Promise<{ snapshot: { seq: number } | null, observations: unknown[], history: Record<string, unknown[]> }> {
@@ -92,7 +86,7 @@ t.test('a process killed mid-write leaves a complete state of the last or second
   const dir = t.testdir()
   let before = 0
   for (let round = 0; round < 3; round++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: ROOT, env: { ...process.env, ...NO_COVERAGE }, stdio: ['ignore', 'pipe', 'inherit'] })
     const seqs: number[] = []
     let buffer = ''
     const target = 5 + Math.floor(Math.random() * 40)
@@ -214,7 +208,7 @@ t.test('a failed state write is retried until the file matches memory; health re
   t.equal(log.errors.length, 1, 'one error line for the whole outage, not one per retry')
 
   await rm(join(dir, STATE_FILE), { recursive: true })
-  await until(() => store.health().ok, 'the store recovers without another publish', RETRY.retryMaxMs * 50)
+  await until(() => store.health().ok, { timeoutMs: RETRY.retryMaxMs * 50, what: 'the store recovers without another publish' })
   const file = await onDisk(dir)
   t.equal(file.snapshot?.seq, 2, 'the file holds the seq that memory serves')
   t.same(file.observations, obs, 'and the observations saved while the disk failed')

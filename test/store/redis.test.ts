@@ -8,6 +8,7 @@ import type { RedisStoreOptions } from '../../src/store/redis.js'
 import type { Store } from '../../src/store/store.js'
 import { startRedis } from '../support/redis.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
+import { until } from '../support/until.js'
 import { conformance, day, PUBLIC_REASON } from './conformance.js'
 
 const LOCK_MS = 600
@@ -15,14 +16,6 @@ const RENEW_MS = 150
 /** The default command timeout of the engine for these settings: max(1000, renewMs). */
 const COMMAND_TIMEOUT_MS = Math.max(1000, LOCK_MS - RENEW_MS)
 let prefixes = 0
-
-/** Polls every 20 ms until `check` holds; fails the test after `ms`. */
-async function until (check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(20)) {
-    if (await check()) return
-  }
-  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
-}
 
 async function open (t: Test, url: string, options: Partial<RedisStoreOptions> = {}): Promise<Store> {
   const store = await createRedisStore({ url, quote: 'USD', lockMs: LOCK_MS, renewMs: RENEW_MS, retryMaxMs: 100, ...options })
@@ -50,7 +43,7 @@ const url = process.env.REDIS_URL ?? (server as { url: string }).url
 
 conformance(t, 'redis', async (t) => {
   const store = await open(t, url, { keyPrefix: `fx-test-${process.pid}-${++prefixes}:` })
-  await until(() => store.leadership.isLeader(), 'the lone store leads')
+  await until(() => store.leadership.isLeader(), { timeoutMs: 3000, what: 'the lone store leads' })
   return store
 })
 
@@ -63,7 +56,7 @@ t.test('two instances: one leader, updates reach the follower, the follower cann
 
   const first = await a.publish(publishInput([rate('KZT', 510, { date: day(0) })]))
   const second = await a.publish(publishInput([rate('KZT', 511, { date: day(1) })]))
-  await until(() => heard.length === 2, 'the follower heard both publishes')
+  await until(() => heard.length === 2, { timeoutMs: 3000, what: 'the follower heard both publishes' })
   t.same(heard.map(([s, p]) => [s.seq, p?.seq]), [[first.seq, undefined], [second.seq, first.seq]])
   t.same(heard[1]?.[0], second, 'the follower holds the very snapshot the leader stored')
   t.same(b.snapshot(), second)
@@ -83,7 +76,7 @@ t.test('closing the leader hands leadership over at once, not after the lock exp
   await a.publish(publishInput(fiveRates()))
   const closedAt = Date.now()
   await a.close()
-  await until(() => b.leadership.isLeader(), 'the follower leads', LOCK_MS * 3)
+  await until(() => b.leadership.isLeader(), { timeoutMs: LOCK_MS * 3, what: 'the follower leads' })
   const elapsed = Date.now() - closedAt
   t.ok(elapsed < LOCK_MS, `took over after ${elapsed} ms (renew ${RENEW_MS} ms, lock ${LOCK_MS} ms)`)
   t.same(changes, [true])
@@ -106,7 +99,7 @@ t.test('a leader whose lock was taken over is fenced off, and seq stays monotoni
   t.equal(JSON.parse(await client.get(`${prefix}snapshot`) ?? '{}').seq, 1)
 
   await client.del(`${prefix}lock`)
-  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), 'someone leads again')
+  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), { timeoutMs: 3000, what: 'someone leads again' })
   const leader = a.leadership.isLeader() ? a : b
   t.equal(a.leadership.isLeader() && b.leadership.isLeader(), false, 'exactly one leader')
   t.equal((await leader.publish(publishInput(fiveRates({ KZT: 521 })))).seq, 2)
@@ -118,31 +111,31 @@ t.test('a follower that missed a message while disconnected catches up from the 
   const heard: Array<[number, number | undefined]> = []
   b.subscribe((snapshot, previous) => { heard.push([snapshot.seq, previous?.seq]) })
   await a.publish(publishInput(fiveRates()))
-  await until(() => heard.length === 1, 'the follower heard the first publish')
+  await until(() => heard.length === 1, { timeoutMs: 3000, what: 'the follower heard the first publish' })
 
   const list = await client.client('LIST') as string
   const ids = list.split('\n').filter((l) => / name=b(:sub)? /.test(l)).map((l) => /id=(\d+)/.exec(l)?.[1])
   t.equal(ids.length, 2, 'the follower has a command and a subscriber connection')
   for (const id of ids) await client.client('KILL', 'ID', id as string)
-  await until(() => !b.health().ok, 'the follower notices')
+  await until(() => !b.health().ok, { timeoutMs: 3000, what: 'the follower notices' })
   t.match(b.health().reasons, [/^redis (pub\/sub )?unreachable$/])
 
   const missed = await a.publish(publishInput(fiveRates({ KZT: 515 })))
   t.equal(b.snapshot()?.seq, 1, 'the follower missed it')
-  await until(() => b.snapshot()?.seq === missed.seq, 'the follower caught up')
+  await until(() => b.snapshot()?.seq === missed.seq, { timeoutMs: 3000, what: 'the follower caught up' })
   t.same(b.snapshot(), missed)
   t.same(heard, [[1, undefined], [2, 1]], 'and told its clients once')
-  await until(() => b.health().ok, 'the follower is healthy again')
+  await until(() => b.health().ok, { timeoutMs: 3000, what: 'the follower is healthy again' })
 })
 
 t.test('a Redis outage: health says why, the last snapshot is served, and instances converge afterwards', async (t) => {
   const own = await startRedis(t)
   const { a, b, prefix } = await pair(t, own.url)
   const published = await a.publish(publishInput(fiveRates()))
-  await until(() => b.snapshot()?.seq === published.seq, 'the follower is current')
+  await until(() => b.snapshot()?.seq === published.seq, { timeoutMs: 3000, what: 'the follower is current' })
 
   await own.stop()
-  await until(() => !a.health().ok && !b.health().ok, 'both notice the outage')
+  await until(() => !a.health().ok && !b.health().ok, { timeoutMs: 3000, what: 'both notice the outage' })
   for (const store of [a, b]) {
     t.match(store.health().reasons, [/^redis (pub\/sub )?unreachable$/])
     t.notOk(store.health().reasons.some((r) => r.includes('127.0.0.1') || r.includes(String(own.port))), 'no address is shown')
@@ -153,15 +146,15 @@ t.test('a Redis outage: health says why, the last snapshot is served, and instan
 
   // restarted empty (no persistence): the next leader puts its state back and seq carries on
   await own.start()
-  await until(() => a.health().ok && b.health().ok, 'both are healthy again')
-  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again')
+  await until(() => a.health().ok && b.health().ok, { timeoutMs: 3000, what: 'both are healthy again' })
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), { timeoutMs: 3000, what: 'exactly one leads again' })
   const leader = a.leadership.isLeader() ? a : b
   const client = raw(t, own.url)
   const stored = async (): Promise<number | undefined> => JSON.parse(await client.get(`${prefix}snapshot`) ?? '{}').seq
-  await until(async () => await stored() === published.seq, 'the new leader restored the lost state')
+  await until(async () => await stored() === published.seq, { timeoutMs: 3000, what: 'the new leader restored the lost state' })
   const next = await leader.publish(publishInput(fiveRates({ KZT: 531 })))
   t.equal(next.seq, published.seq + 1, 'seq never goes back, even over a Redis that lost its data')
-  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, 'both converge')
+  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, { timeoutMs: 3000, what: 'both converge' })
   t.same(a.snapshot(), b.snapshot())
   t.equal(await stored(), next.seq)
 })
@@ -171,13 +164,13 @@ t.test('after an outage with the data kept, a follower catches up with what it m
   const { a, b } = await pair(t, own.url)
   await a.publish(publishInput(fiveRates()))
   await own.stop({ keepData: true })
-  await until(() => !a.health().ok && !b.health().ok, 'both notice the outage')
+  await until(() => !a.health().ok && !b.health().ok, { timeoutMs: 3000, what: 'both notice the outage' })
   await own.start()
-  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), 'someone leads again')
+  await until(() => a.leadership.isLeader() || b.leadership.isLeader(), { timeoutMs: 3000, what: 'someone leads again' })
   const leader = a.leadership.isLeader() ? a : b
   const next = await leader.publish(publishInput(fiveRates({ KZT: 540 })))
   t.equal(next.seq, 2)
-  await until(() => a.snapshot()?.seq === 2 && b.snapshot()?.seq === 2, 'both converge')
+  await until(() => a.snapshot()?.seq === 2 && b.snapshot()?.seq === 2, { timeoutMs: 3000, what: 'both converge' })
   t.same(a.snapshot(), b.snapshot())
 })
 
@@ -199,14 +192,14 @@ t.test('a stored state that fails validation is not served, and health says so',
   t.ok(warnings.filter((w) => w === 'could not prepare to lead').length <= 1, warnings.join('; '))
 
   await client.del(`${prefix}snapshot`)
-  await until(() => store.leadership.isLeader() && store.health().ok, 'it recovers once the state is readable')
+  await until(() => store.leadership.isLeader() && store.health().ok, { timeoutMs: 3000, what: 'it recovers once the state is readable' })
 })
 
 t.test('a hung Redis (SIGSTOP): every instance is not ready within the answer deadline, and recovers after SIGCONT', async (t) => {
   const own = await startRedis(t)
   const { a, b } = await pair(t, own.url)
   const published = await a.publish(publishInput(fiveRates()))
-  await until(() => b.snapshot()?.seq === published.seq, 'the follower is current')
+  await until(() => b.snapshot()?.seq === published.seq, { timeoutMs: 3000, what: 'the follower is current' })
   t.same([a.health(), b.health()], [{ ok: true, reasons: [] }, { ok: true, reasons: [] }])
 
   // the connections stay open: only the missing answers can tell. The bound allows the deadline plus two
@@ -214,7 +207,7 @@ t.test('a hung Redis (SIGSTOP): every instance is not ready within the answer de
   const deadline = RENEW_MS + COMMAND_TIMEOUT_MS
   const pausedAt = Date.now()
   own.pause()
-  await until(() => !a.health().ok && !b.health().ok, 'both notice the hang', deadline * 4)
+  await until(() => !a.health().ok && !b.health().ok, { timeoutMs: deadline * 4, what: 'both notice the hang' })
   const noticed = Date.now() - pausedAt
   t.ok(noticed <= deadline + 2 * RENEW_MS, `not ready after ${noticed} ms (deadline ${deadline} ms: renew ${RENEW_MS} + command timeout ${COMMAND_TIMEOUT_MS})`)
   for (const store of [a, b]) {
@@ -222,18 +215,18 @@ t.test('a hung Redis (SIGSTOP): every instance is not ready within the answer de
     t.match(store.health().reasons[0], PUBLIC_REASON)
     t.same(store.snapshot(), published, 'the last snapshot is still served')
   }
-  await until(() => !a.leadership.isLeader(), 'the leader stops leading', LOCK_MS + deadline * 2)
+  await until(() => !a.leadership.isLeader(), { timeoutMs: LOCK_MS + deadline * 2, what: 'the leader stops leading' })
   t.equal(b.health().ok, false, 'still not ready while hung')
 
   const resumedAt = Date.now()
   own.resume()
-  await until(() => a.health().ok && b.health().ok, 'both are ready again', deadline * 4)
+  await until(() => a.health().ok && b.health().ok, { timeoutMs: deadline * 4, what: 'both are ready again' })
   t.comment(`ready again ${Date.now() - resumedAt} ms after SIGCONT`)
-  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again', LOCK_MS * 4)
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), { timeoutMs: LOCK_MS * 4, what: 'exactly one leads again' })
   const leader = a.leadership.isLeader() ? a : b
   const next = await leader.publish(publishInput(fiveRates({ KZT: 512 })))
   t.equal(next.seq, published.seq + 1)
-  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, 'both converge')
+  await until(() => a.snapshot()?.seq === next.seq && b.snapshot()?.seq === next.seq, { timeoutMs: 3000, what: 'both converge' })
 })
 
 t.test('a Redis that hangs before an instance starts: the instance is not ready until it answers', async (t) => {
@@ -245,7 +238,7 @@ t.test('a Redis that hangs before an instance starts: the instance is not ready 
   t.match(store.health().reasons, [PUBLIC_REASON])
   t.equal(store.leadership.isLeader(), false)
   own.resume()
-  await until(() => store.health().ok && store.leadership.isLeader(), 'it recovers once Redis answers', LOCK_MS * 4)
+  await until(() => store.health().ok && store.leadership.isLeader(), { timeoutMs: LOCK_MS * 4, what: 'it recovers once Redis answers' })
 })
 
 t.test('a Redis that holds every client (CLIENT PAUSE ALL) is not answering too, until the pause ends', async (t) => {
@@ -256,9 +249,9 @@ t.test('a Redis that holds every client (CLIENT PAUSE ALL) is not answering too,
   const client = raw(t, own.url)
   const pausedAt = Date.now()
   await client.call('CLIENT', 'PAUSE', String(deadline * 3), 'ALL')
-  await until(() => !a.health().ok && !b.health().ok, 'both notice', deadline * 3)
+  await until(() => !a.health().ok && !b.health().ok, { timeoutMs: deadline * 3, what: 'both notice' })
   t.ok(Date.now() - pausedAt <= deadline + 2 * RENEW_MS, `noticed after ${Date.now() - pausedAt} ms`)
   t.same([a.health().reasons, b.health().reasons], [['redis not answering'], ['redis not answering']])
-  await until(() => a.health().ok && b.health().ok, 'both recover when the pause ends', deadline * 6)
-  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), 'exactly one leads again', LOCK_MS * 4)
+  await until(() => a.health().ok && b.health().ok, { timeoutMs: deadline * 6, what: 'both recover when the pause ends' })
+  await until(() => a.leadership.isLeader() !== b.leadership.isLeader(), { timeoutMs: LOCK_MS * 4, what: 'exactly one leads again' })
 })

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import { createRetryingWriter } from '../../src/store/retrying-writer.js'
 import type { StoreLog } from '../../src/store/store.js'
+import { until } from '../support/until.js'
 
 const MIN = 20
 const MAX = 80
@@ -35,18 +36,13 @@ function fixture () {
   return { disk, log, writer }
 }
 
-async function until (check: () => boolean, what: string, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(5)) if (check()) return
-  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
-}
-
 t.test('retries back off from retryMinMs, doubling up to retryMaxMs, and stop once a write lands', async (t) => {
   const { disk, log, writer } = fixture()
   disk.failing = true
   disk.value = 1
   await t.rejects(writer.changed(), { code: 'ENOSPC' }, 'the change is told its first attempt failed')
   t.equal(writer.behind(), true)
-  await until(() => disk.attempts.length >= 6, 'five retries', MAX * 60)
+  await until(() => disk.attempts.length >= 6, { timeoutMs: MAX * 60, what: 'five retries' })
   const gaps = disk.attempts.slice(1).map((at, i) => at - (disk.attempts[i] as number))
   const expected = [MIN, 2 * MIN, MAX, MAX, MAX]
   // a timer never fires before its delay (1 ms of rounding aside); how late it fires depends on the machine
@@ -55,7 +51,7 @@ t.test('retries back off from retryMinMs, doubling up to retryMaxMs, and stop on
 
   disk.value = 2
   disk.failing = false
-  await until(() => !writer.behind(), 'a retry lands', MAX * 60)
+  await until(() => !writer.behind(), { timeoutMs: MAX * 60, what: 'a retry lands' })
   t.equal(disk.written, 2, 'a retry writes the newest state, not the one that first failed')
   t.match(log.lines.at(-1), ['info', { file: 'test', attempts: Number }, 'state write recovered'])
   const settled = disk.attempts.length

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Rate } from '../../src/domain/rate.js'
 import { build } from './build.js'
 import { fiveRates, publishInput } from './snapshot.js'
+import { until } from './until.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -79,11 +80,7 @@ export async function inShadow<R> (page: Page, body: string, n = 0): Promise<R> 
  * here rather than with a waitForFunction string, which the demo page's CSP (no 'unsafe-eval') refuses.
  */
 export async function waitInShadow (page: Page, body: string, n = 0, timeout = 10_000): Promise<void> {
-  const end = Date.now() + timeout
-  while (!(await inShadow<unknown>(page, `if (!root) return false; ${body}`, n))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for: ${body}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await until(async () => Boolean(await inShadow<unknown>(page, `if (!root) return false; ${body}`, n)), { timeoutMs: timeout, what: body })
 }
 
 /** The text of the accessible copy of the line in the n-th widget on the page. */

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { startService } from './process.js'
 import type { ServiceProcess } from './process.js'
 import type { ServerMessage } from '../../src/domain/protocol.js'
@@ -47,4 +48,27 @@ export async function getJson<T = unknown> (url: string): Promise<{ status: numb
 /** The seq of each snapshot and update a WebSocket client received, in order (heartbeats and errors left out). */
 export function seqsOf (received: readonly ServerMessage[]): number[] {
   return received.flatMap((m) => (m.type === 'snapshot' || m.type === 'update' ? [m.seq] : []))
+}
+
+/** When a lock expires by Redis's clock: between `earliest` and `latest` (epoch ms, the span of the read). */
+export interface LockExpiry { key: string, earliest: number, latest: number }
+
+/** Finds the key whose value is `token` (a leader's lock) and reads its remaining lifetime; undefined if none holds it. */
+export async function lockExpiry (url: string, token: string): Promise<LockExpiry | undefined> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  await client.connect()
+  try {
+    for (const key of await client.keys('*')) {
+      if (await client.type(key) !== 'string') continue
+      const before = Date.now()
+      // the value and its lifetime in one transaction: both describe the same moment
+      const replies = await client.multi().get(key).pttl(key).exec()
+      const latest = Date.now()
+      const [value, pttl] = (replies ?? []).map(([, reply]) => reply)
+      if (value === token && typeof pttl === 'number' && pttl >= 0) return { key, earliest: before + pttl, latest: latest + pttl }
+    }
+    return undefined
+  } finally {
+    client.disconnect()
+  }
 }

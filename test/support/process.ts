@@ -6,6 +6,14 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/**
+ * Keeps a child process out of the coverage report. tap records coverage in every child it spawns; a child that runs
+ * src/ through `--import tsx` compiles each file differently from the test runner's loader, and the report, which
+ * merges one file's coverage by URL before applying source maps, turns the two into nonsense (covered lines counted
+ * as missed). Code that runs in such a child does not count toward coverage.
+ */
+export const NO_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
 export interface ServiceProcess {
   child: ChildProcess
   url: string

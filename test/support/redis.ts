@@ -6,7 +6,7 @@ import { createConnection, createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
+import { until } from './until.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -40,13 +40,11 @@ export async function startRedis (t: Teardown): Promise<RedisServer> {
       throw new Error(`could not start redis-server (is it installed? apt-get install redis-server): ${(err as Error).message}`)
     })
     failed.catch(() => {})
-    // bounded: 5 s of 20 ms polls
-    for (let i = 0; i < 250; i++) {
-      if (await Promise.race([ping(port), failed])) return
+    await until(async () => {
+      if (await Promise.race([ping(port), failed])) return true
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode} on port ${port}`)
-      await delay(20)
-    }
-    throw new Error(`redis-server did not answer PING on port ${port}`)
+      return false
+    }, { timeoutMs: 5000, what: `redis-server to answer PING on port ${port}` })
   }
 
   const stop = async ({ keepData = false } = {}): Promise<void> => {

@@ -17,14 +17,3 @@ export async function replay (t: Teardown, day: ReplayDay = '2025-11-25'): Promi
 export function sourceEnv (server: ReplayServer): Record<string, string> {
   return Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), server.urlOf(id)]))
 }
-
-/** Polls `check` every 20 ms until it returns a value, for at most `timeoutMs`. */
-export async function until<T> (check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}

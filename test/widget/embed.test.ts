@@ -4,20 +4,12 @@ import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { artifact, buildWidget, fakePage, launchBrowser, inShadow, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
+import { until } from '../support/until.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
 
 const FIVE = ['KGS/USD = 0.01144', 'KZT/USD = 0.001961', 'TJS/USD = 0.1089', 'UZS/USD = 0.00008305', 'TMT/USD = 0.2857']
-
-/** Waits, bounded, for a condition observed from the test side. */
-async function until (check: () => boolean, timeout = 5000): Promise<void> {
-  const end = Date.now() + timeout
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting for a condition')
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 /** Records which transports the page used to reach the service. */
 function transports (page: Page): { ws: string[], sse: number, polls: number[] } {
@@ -122,7 +114,7 @@ t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', a
 <script src="${origin}/widget.js" async></script><fx-ticker retry="50" poll="150"></fx-ticker></body></html>`)
   await page.goto(origin + '/embed.html')
   await waitForText(page, FIVE)
-  await until(() => seen.polls.includes(304))
+  await until(() => seen.polls.includes(304), { timeoutMs: 5000 })
   await app.store.publish(publishInput(fiveRates({ TJS: 9.5 })))
   await waitForText(page, ['TJS/USD = 0.1053'])
   t.ok(seen.polls.includes(200), 'polled')
