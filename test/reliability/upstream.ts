@@ -177,6 +177,7 @@ export async function startUpstream (scope: Scope, options: UpstreamOptions): Pr
         else if (!s.server.listening) {
           s.server.listen(s.port, '127.0.0.1')
           const failed = once(s.server, 'error').then(([err]) => { throw err instanceof Error ? err : new Error(String(err)) })
+          failed.catch(() => {})
           await bounded(Promise.race([once(s.server, 'listening'), failed]), 5000, `reopening the ${id} upstream`)
         }
       }
