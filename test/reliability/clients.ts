@@ -15,7 +15,7 @@ export class Arrivals {
 /** What one push client saw, kept small enough for thousands of them. */
 export interface Client {
   transport: 'ws' | 'sse'
-  /** Seq of the last snapshot or update, and of anything (heartbeats too). */
+  /** Seq of the last snapshot or update (or the `since` resumed from), and of anything (heartbeats too). */
   seq: number
   lastSeq: number
   messages: number
@@ -46,7 +46,7 @@ function tracker (transport: 'ws' | 'sse', options: ClientOptions): { c: Client,
   let settleFail: (e: Error) => void = () => {}
   const ready = new Promise<void>((resolve, reject) => { settleOk = resolve; settleFail = reject })
   ready.catch(() => {})
-  const c: Client = { transport, seq: 0, lastSeq: 0, messages: 0, first: undefined, backwards: 0, maxGapMs: 0, lastAt: 0, ended: undefined, ready, close: () => {} }
+  const c: Client = { transport, seq: options.since ?? 0, lastSeq: 0, messages: 0, first: undefined, backwards: 0, maxGapMs: 0, lastAt: 0, ended: undefined, ready, close: () => {} }
   const onMessage = (type: string, seq: number): void => {
     const now = Date.now()
     if (c.messages > 0) c.maxGapMs = Math.max(c.maxGapMs, now - c.lastAt)
