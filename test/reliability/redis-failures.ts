@@ -123,6 +123,7 @@ export async function redisFailures ({ quick }: { quick: boolean }): Promise<Row
       FX_LEADER_RENEW_MS: String(RENEW_MS),
       FX_POLL_INTERVAL_MS: String(INTERVAL_MS),
       FX_HTTP_TIMEOUT_MS: String(TIMEOUT_MS),
+      FX_RATE_LIMIT_PER_MIN: '100000',
       // the replayed days lie in the past: keep them current so readiness depends on the engine alone
       FX_STALE_AFTER_MS: String(3650 * 86_400_000)
     }

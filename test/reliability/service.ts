@@ -104,3 +104,24 @@ export function probeHealth (svc: ServiceProcess, everyMs = 200, deadlineMs = 20
     async stop () { state.running = false; await loop }
   }
 }
+
+/**
+ * Ordinary REST traffic in the background (documents, metrics, history): a service under faults still
+ * serves, and the garbage it makes lets the collector run, which timers held only weakly would not survive.
+ */
+export function backgroundLoad (svc: ServiceProcess, width = 4): { stop: () => Promise<number> } {
+  const paths = ['/metrics', '/openapi.json', '/v1/history/KZT?days=400', '/asyncapi.json']
+  const state = { running: true, count: 0 }
+  const loops = Array.from({ length: width }, async (_x, i) => {
+    while (state.running && alive(svc)) {
+      await getJson(`${svc.url}${paths[(i + state.count++) % paths.length] ?? '/'}`, 2000)
+    }
+  })
+  return {
+    async stop () {
+      state.running = false
+      await Promise.all(loops)
+      return state.count
+    }
+  }
+}

@@ -8,13 +8,15 @@ import type { ReplayDay } from '../../src/demo/replay.js'
 import { sourceUrlVariable } from '../../src/config.js'
 import { SOURCE_IDS } from '../../src/domain/sources.js'
 import type { SourceId } from '../../src/domain/sources.js'
-import { FIXTURES, fixture } from '../support/fixture-server.js'
+import { FIXTURES } from '../support/fixture-server.js'
 import { mapDates } from './formats.js'
+import { misbehave } from './wire.js'
+import type { Clean, TransportFault } from './wire.js'
 import { bounded, daysBetween, plusDays } from './scope.js'
 import type { Scope } from './scope.js'
 
+export type { TransportFault }
 export type RecordedDay = '2025-11-25' | '2025-11-26'
-export type TransportFault = 'refused' | 'reset' | 'no-headers' | 'drip' | 'oversize' | 'http-error' | 'html' | 'truncated' | 'encoding' | 'empty'
 
 /** What a source's server does instead of answering normally: misbehave on the wire, or serve edited bytes. */
 export interface Fault {
@@ -55,12 +57,6 @@ export interface Upstream {
   stats: (id: SourceId) => SourceStats
   resetStats: () => void
 }
-
-const ERROR_PAGE = fixture('nbkr/error-502.html')
-const INTERSTITIAL = fixture('cbr/ddos-guard.html')
-const HTTP_ERRORS = [404, 429, 500, 502, 503]
-
-interface Clean { status: number, type: string, body: Buffer }
 
 /**
  * The ten upstreams on loopback, each on its own port (so one can refuse connections), answering with the
@@ -106,7 +102,7 @@ export async function startUpstream (scope: Scope, options: UpstreamOptions): Pr
         open.delete(res)
         st.longestMs = Math.max(st.longestMs, Date.now() - started)
       })
-      misbehave(fault.transport, req, res, clean, body, st.faulty, options)
+      misbehave(fault.transport, req, res, clean.type, body, st.faulty, options)
       return
     }
     if (fault?.mutate !== undefined && clean.status === 200) {
@@ -191,58 +187,5 @@ export async function startUpstream (scope: Scope, options: UpstreamOptions): Pr
       // in place: the connection listeners hold these objects
       for (const st of stats.values()) Object.assign(st, { requests: 0, faulty: 0, maxOpen: st.open, longestMs: 0 })
     }
-  }
-}
-
-/** The wire-level faults. Bodies that end are still the real payload, cut or wrapped, so only the fault is wrong. */
-function misbehave (kind: TransportFault, req: IncomingMessage, res: ServerResponse, clean: Clean, body: Buffer, n: number, options: UpstreamOptions): void {
-  const type = clean.type
-  switch (kind) {
-    case 'refused':
-    case 'no-headers':
-      return // the request is read and never answered
-    case 'reset':
-      res.writeHead(200, { 'content-type': type, 'content-length': body.length })
-      res.write(body.subarray(0, body.length >> 1), () => { req.socket.resetAndDestroy() })
-      return
-    case 'drip': {
-      res.writeHead(200, { 'content-type': type })
-      let i = 0
-      const timer = setInterval(() => { res.write(i < body.length ? body.subarray(i, ++i) : ' ') }, options.dripMs)
-      res.once('close', () => clearInterval(timer))
-      return
-    }
-    case 'oversize': {
-      // every other answer declares its length; the rest must be cut while streaming
-      const total = options.maxBytes * 2
-      res.writeHead(200, { 'content-type': type, ...(n % 2 === 0 && { 'content-length': total }) })
-      res.write(body)
-      const pad = Buffer.alloc(16_384, ' ')
-      let sent = body.length
-      const pump = (): void => {
-        while (sent < total && !res.destroyed) {
-          const chunk = pad.subarray(0, Math.min(pad.length, total - sent))
-          sent += chunk.length
-          if (!res.write(chunk)) { res.once('drain', pump); return }
-        }
-        if (!res.destroyed) res.end()
-      }
-      pump()
-      return
-    }
-    case 'http-error':
-      res.writeHead(HTTP_ERRORS[n % HTTP_ERRORS.length] as number, { 'content-type': 'text/html' }).end(ERROR_PAGE)
-      return
-    case 'html':
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INTERSTITIAL)
-      return
-    case 'truncated':
-      res.writeHead(200, { 'content-type': type }).end(body.subarray(0, Math.floor(body.length * 0.6)))
-      return
-    case 'encoding':
-      res.writeHead(200, { 'content-type': `${type.split(';')[0] ?? 'text/plain'}; charset=utf-16be` }).end(body)
-      return
-    case 'empty':
-      res.writeHead(200, { 'content-type': type, 'content-length': 0 }).end()
   }
 }
