@@ -3,6 +3,9 @@ import { HOME_SOURCE } from '../../src/domain/sources.js'
 import type { SourceId } from '../../src/domain/sources.js'
 import { relDiff } from './scope.js'
 
+/** An internal address or filesystem path where only a short public reason belongs. */
+export const LEAK = /\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\/tmp\/|\/[\w.-]+\/[\w.-]+\//
+
 /** How far a published rate may stray from the expected value: the consensus of banks is well within it. */
 export const TOLERANCE = 0.02
 

@@ -1,4 +1,5 @@
 import { logged, publishedSeqs, entries } from '../support/cluster.js'
+import { LEAK } from './check.js'
 import { openWs } from './clients.js'
 import type { Client } from './clients.js'
 import { startRedisServer } from './redis-server.js'
@@ -23,7 +24,6 @@ const DOWN_MS = LOCK_MS + 4000
 const BACK_MS = 20_000
 /** A day switch upstream is polled, reconciled and published on every instance. */
 const PUBLISH_MS = 3 * (2 * TIMEOUT_MS + INTERVAL_MS) + 3000
-const LEAK = /\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\/tmp\/|\/[\w.-]+\/[\w.-]+\//
 
 interface Cluster { nodes: ServiceProcess[], clients: Map<ServiceProcess, Client>, up: Upstream, redis: Redis }
 

@@ -29,12 +29,13 @@ const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
 // the whole run stops itself: past this, whatever is still running is killed and reported
-const LIMIT_MS = quick ? 150_000 : 660_000
+const LIMIT_MS = quick ? 150_000 : 720_000
 
 const rows: Row[] = []
 let finished = false
 
-function finish (): never {
+function finish (): void {
+  if (finished) return
   finished = true
   process.stdout.write(`\n${table(rows)}\n\n`)
   const failed = rows.filter((r) => !r.ok).length
@@ -44,11 +45,13 @@ function finish (): never {
 }
 
 const watchdog = setTimeout(() => {
+  if (finished) return
   rows.push({ scenario: 'run', injected: '—', often: '—', did: `stopped after ${LIMIT_MS / 1000} s`, wrong: 'the run exceeded its time limit', ok: false, ms: LIMIT_MS })
   finish()
 }, LIMIT_MS)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    if (finished) return
     rows.push({ scenario: 'run', injected: '—', often: '—', did: `interrupted by ${signal}`, wrong: 'incomplete run', ok: false, ms: 0 })
     finish()
   })
