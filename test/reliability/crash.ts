@@ -62,7 +62,7 @@ async function killOnce (scope: Scope, writer: string, dir: string, random: () =
 async function embeddedKills (quick: boolean): Promise<Row> {
   const started = Date.now()
   const scope = createScope()
-  const rounds = quick ? 40 : 200
+  const rounds = quick ? 25 : 200
   const problems: string[] = []
   const kills: Kill[] = []
   try {

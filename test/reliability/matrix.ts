@@ -89,11 +89,14 @@ async function phase (s: Session, up: Upstream, kind: FaultKind, targets: readon
 /** The process stopped answering /healthz (or exited): nothing more can be learnt from it. */
 const hung = (s: Session): boolean => s.probe.worst().misses >= 2 || !alive(s.svc)
 
-/** The phases of one kind: each source alone (quick: one, rotating), then all at once. */
+/**
+ * The phases of one kind: each source alone, then all at once. Quick runs inject into all at once only,
+ * or, for a kind that is about one source, into one source taken in turn.
+ */
 function phasesOf (kind: FaultKind, index: number, quick: boolean): SourceId[][] {
   const each = quick ? [[SOURCE_IDS[index % SOURCE_IDS.length] as SourceId]] : SOURCE_IDS.map((id) => [id])
   if (kind.targets === 'each') return each
-  if (kind.targets === 'all') return [[...SOURCE_IDS]]
+  if (kind.targets === 'all' || quick) return [[...SOURCE_IDS]]
   return [...each, [...SOURCE_IDS]]
 }
 

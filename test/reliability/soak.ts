@@ -41,9 +41,9 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
   const scope = createScope()
   const started = Date.now()
   const problems: string[] = []
-  const wsCount = quick ? 300 : 2000
-  const sseCount = quick ? 150 : 1000
-  const durationMs = quick ? 15_000 : 150_000
+  const wsCount = quick ? 200 : 2000
+  const sseCount = quick ? 100 : 1000
+  const durationMs = quick ? 10_000 : 120_000
   const switchMs = quick ? 2000 : 3000
   const sampleMs = quick ? 2000 : 5000
   let did = ''
