@@ -30,7 +30,7 @@ const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
 // the whole run stops itself: past this, whatever is still running is killed and reported. A passing run
 // takes about 2 and 10 minutes; a failing one waits out more bounds.
-const LIMIT_MS = quick ? 240_000 : 900_000
+const LIMIT_MS = quick ? 240_000 : 720_000
 
 const rows: Row[] = []
 let finished = false
