@@ -3,8 +3,8 @@ import { HOME_SOURCE } from '../../src/domain/sources.js'
 import type { SourceId } from '../../src/domain/sources.js'
 import { relDiff } from './scope.js'
 
-/** An internal address or filesystem path where only a short public reason belongs. */
-export const LEAK = /\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\/tmp\/|\/[\w.-]+\/[\w.-]+\//
+/** An address or a filesystem path of the deployment where only a short public reason belongs. */
+export const LEAK = /\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?[0-9a-f]*::[0-9a-f:]*\]?:\d+|(?:^|[\s"'(=:])\/(?:tmp|home|var|work|usr|app|data|srv|opt|root|proc|etc|mnt)\/|state\.json/i
 
 /** How far a published rate may stray from the expected value: the consensus of banks is well within it. */
 export const TOLERANCE = 0.02

@@ -50,6 +50,14 @@ const watchdog = setTimeout(() => {
   rows.push({ scenario: 'run', injected: '—', often: '—', did: `stopped after ${LIMIT_MS / 1000} s`, wrong: 'the run exceeded its time limit', ok: false, ms: LIMIT_MS })
   finish()
 }, LIMIT_MS)
+// a fault in the runner itself still ends with the table and no process left behind
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    if (finished) return
+    rows.push({ scenario: 'run', injected: '—', often: '—', did: 'the runner failed', wrong: `runner: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, ok: false, ms: 0 })
+    finish()
+  })
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     if (finished) return
