@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { createEmbeddedStore } from '../../src/store/embedded.js'
 import type { StoreLog } from '../../src/store/store.js'
 import { ROOT } from '../support/process.js'
+import { LEAK } from './check.js'
 import { details, progress, summarise } from './report.js'
 import type { Row } from './report.js'
-import { bounded, createScope, tick } from './scope.js'
+import { launch, rates, ready } from './service.js'
+import { bounded, createScope, ms, plusDays, tick, today, waitFor } from './scope.js'
 import type { Scope } from './scope.js'
+import { settle } from './session.js'
+import { startUpstream } from './upstream.js'
 
 /**
  * The embedded-engine writer child (test/support/embedded-writer.ts) bundled into one plain file, so that
@@ -105,9 +109,67 @@ async function embeddedKills (quick: boolean): Promise<Row> {
   }
 }
 
-/** Scenario 4a: crashes of the embedded engine (the Redis failures are their own scenario). */
+const INTERVAL_MS = 300
+/** A day switch is polled, reconciled and published; a failed write is retried with backoff. */
+const PUBLISH_MS = 3 * (2 * 1000 + INTERVAL_MS) + 3000
+const RETRY_MS = 15_000
+
+/** The seq in the state file on disk, if it can be read. */
+function seqOnDisk (dir: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { snapshot?: { seq?: number } }).snapshot?.seq
+  } catch {
+    return undefined
+  }
+}
+
+/** Scenario 4a': the state file cannot be written (EISDIR), then can again: readiness must follow, by itself. */
+async function failedWrites (): Promise<Row> {
+  const started = Date.now()
+  const scope = createScope()
+  const problems: string[] = []
+  let did = ''
+  try {
+    const up = await startUpstream(scope, { date: plusDays(today(), -10), recorded: '2025-11-25', dripMs: 250, maxBytes: 2_000_000 })
+    const dir = scope.tempDir('state')
+    const svc = await launch(scope, { ...up.env, FX_STATE_DIR: dir, FX_POLL_INTERVAL_MS: String(INTERVAL_MS), FX_STALE_AFTER_MS: String(3650 * 86_400_000) })
+    const first = await waitFor(async () => { const s = (await rates(svc)).body; return s?.rates?.length === 5 && seqOnDisk(dir) === s.seq && s.seq }, PUBLISH_MS + 10_000, 100)
+    if (first === undefined) throw new Error('no first snapshot on disk')
+    // the next write cannot replace a directory
+    rmSync(join(dir, 'state.json'))
+    mkdirSync(join(dir, 'state.json'))
+    up.advance()
+    const failing = await waitFor(async () => { const r = await ready(svc); return r.status === 503 && r.body }, PUBLISH_MS, 100)
+    if (failing === undefined) problems.push(`/readyz stayed 200 ${ms(PUBLISH_MS)} after a publish could not be written`)
+    for (const reason of failing === undefined ? [] : failing.reasons) if (LEAK.test(reason)) problems.push(`/readyz leaks internals: "${reason}"`)
+    // the day's publishes settle while the disk still fails: from here on, only a retry can write
+    const served = (await settle(svc, up, () => true, PUBLISH_MS + 10_000))?.seq
+    if (served === undefined) problems.push('the snapshot did not settle')
+    rmSync(join(dir, 'state.json'), { recursive: true, force: true })
+    const t0 = Date.now()
+    const healed = await waitFor(async () => (await ready(svc)).status === 200 && served !== undefined && (seqOnDisk(dir) ?? 0) >= served, RETRY_MS, 100)
+    if (healed === undefined) problems.push(`${RETRY_MS / 1000} s after the disk recovered: /readyz ${(await ready(svc)).status}, seq on disk ${seqOnDisk(dir) ?? 'none'} while serving ${served ?? '—'}`)
+    did = `not ready while the write failed; ${healed === undefined ? 'never' : `written and ready again ${ms(Date.now() - t0)}`} after the disk recovered`
+  } catch (err) {
+    problems.push(`runner: ${(err as Error).message}`)
+  } finally {
+    await scope.close()
+  }
+  details(problems)
+  return {
+    scenario: 'crash: state write fails, disk recovers',
+    injected: 'state.json replaced by a directory (EISDIR) during a publish, then removed',
+    often: 'once',
+    did,
+    wrong: summarise(problems),
+    ok: problems.length === 0,
+    ms: Date.now() - started
+  }
+}
+
+/** Scenario 4a: crashes and write failures of the embedded engine (the Redis failures are their own scenario). */
 export async function crashes ({ quick }: { quick: boolean }): Promise<Row[]> {
-  const row = await embeddedKills(quick)
-  progress(`${row.ok ? 'pass' : 'FAIL'} ${row.scenario}${row.ok ? '' : `: ${row.wrong}`}`)
-  return [row]
+  const rows = [await embeddedKills(quick), await failedWrites()]
+  for (const row of rows) progress(`${row.ok ? 'pass' : 'FAIL'} ${row.scenario}${row.ok ? '' : `: ${row.wrong}`}`)
+  return rows
 }
