@@ -123,6 +123,7 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
       let faulty = 0
       let phases = 0
       const skipped: SourceId[] = []
+      let shape = ''
       let statsLine = ''
       try {
         session ??= await openSession(scope, up, env, SETTLE_MS)
@@ -130,7 +131,9 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
         let before = await processStats(session.svc)
         let dirty = false
         let broken = 0
-        for (const targets of phasesOf(kind, index, quick)) {
+        const plan = phasesOf(kind, index, quick)
+        shape = plan.length === 1 ? (plan[0]?.length === 1 ? `${plan[0]?.[0] ?? ''} alone` : 'all sources at once') : plan.some((p) => p.length > 1) ? 'each source alone, then all at once' : 'each source alone'
+        for (const targets of plan) {
           // a fault that keeps breaking the service costs a fresh one per source: past a few, the rest
           // of the single-source phases add time, not information (the all-sources phase still runs)
           if (broken >= MAX_BROKEN && targets.length === 1) {
@@ -159,7 +162,8 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
           if (after.fds > before.fds + 20) problems.push(`open fds grew from ${before.fds} to ${after.fds}`)
           if (after.rss > before.rss + 150 * 1_048_576) problems.push(`RSS grew from ${mb(before.rss)} to ${mb(after.rss)}`)
         }
-        statsLine += `; /healthz ≤ ${ms(session.probe.worst().maxMs)}`
+        const health = session.probe.worst()
+        statsLine += health.misses > 0 ? '; /healthz stopped answering' : `; /healthz ≤ ${ms(health.maxMs)}`
         if (!dirty && kind.restart && (!quick || kind.name === 'future date')) {
           const r = await restart(scope, session, up, SETTLE_MS)
           session = r.session
@@ -182,7 +186,7 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
       rows.push({
         scenario: `upstream: ${kind.name}`,
         injected: kind.injected,
-        often: `${phases} phase${phases === 1 ? '' : 's'} (${kind.targets === 'all' ? 'all sources at once' : kind.targets === 'each' ? 'each source alone' : 'each source, then all'}), ${faulty} faulty answers`,
+        often: `${phases} phase${phases === 1 ? '' : 's'} (${shape}), ${faulty} faulty answers`,
         did: `${did}${statsLine}`,
         wrong: summarise(problems),
         ok: problems.length === 0,

@@ -134,9 +134,9 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
     if (third(samples, heap, 'last') > third(samples, heap, 'first') * 1.25 + 20 * 1_048_576) problems.push(`heap grew from ${mb(first.heap)} to ${mb(last.heap)}`)
     if (last.fds > first.fds + Math.max(50, clients.length / 50)) problems.push(`open fds grew from ${first.fds} to ${last.fds}`)
     if (last.lagP99 > HEARTBEAT_MS / 4) problems.push(`event-loop delay p99 ${ms(last.lagP99)}`)
-    const perMin = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(1)}/min`
-    did = `RSS ${mb(first.rss)}→${mb(last.rss)} (${perMin(slope(samples, rss) / 1_048_576)} MB), heap ${mb(first.heap)}→${mb(last.heap)} (${perMin(slope(samples, heap) / 1_048_576)} MB), ` +
-      `event-loop p99 ${ms(first.lagP99)}→${ms(last.lagP99)} (${perMin(slope(samples, (s) => s.lagP99))} ms), fds ${first.fds}→${last.fds} (${perMin(slope(samples, (s) => s.fds))}); ` +
+    const perMin = (n: number, unit: string): string => `${n >= 0 ? '+' : ''}${n.toFixed(1)}${unit}/min`
+    did = `RSS ${mb(first.rss)}→${mb(last.rss)} (${perMin(slope(samples, rss) / 1_048_576, ' MB')}), heap ${mb(first.heap)}→${mb(last.heap)} (${perMin(slope(samples, heap) / 1_048_576, ' MB')}), ` +
+      `event-loop p99 ${ms(first.lagP99)}→${ms(last.lagP99)} (${perMin(slope(samples, (s) => s.lagP99), ' ms')}), open fds ${first.fds}→${last.fds} (${perMin(slope(samples, (s) => s.fds), '')}); ` +
       `every publish reached all ${observerCount} observers within ${ms(worst)}; /healthz ≤ ${ms(health.maxMs)}`
   } catch (err) {
     problems.push(`runner: ${(err as Error).message}`)
