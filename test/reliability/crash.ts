@@ -7,7 +7,7 @@ import { createEmbeddedStore } from '../../src/store/embedded.js'
 import type { StoreLog } from '../../src/store/store.js'
 import { ROOT } from '../support/process.js'
 import { LEAK } from './check.js'
-import { details, progress, summarise } from './report.js'
+import { details, progress, record, summarise } from './report.js'
 import type { Row } from './report.js'
 import { launch, rates, ready } from './service.js'
 import { bounded, createScope, ms, plusDays, tick, today, waitFor } from './scope.js'
@@ -169,7 +169,11 @@ async function failedWrites (): Promise<Row> {
 
 /** Scenario 4a: crashes and write failures of the embedded engine (the Redis failures are their own scenario). */
 export async function crashes ({ quick }: { quick: boolean }): Promise<Row[]> {
-  const rows = [await embeddedKills(quick), await failedWrites()]
-  for (const row of rows) progress(`${row.ok ? 'pass' : 'FAIL'} ${row.scenario}${row.ok ? '' : `: ${row.wrong}`}`)
+  const rows: Row[] = []
+  for (const run of [async () => await embeddedKills(quick), failedWrites]) {
+    const row = record(await run())
+    progress(`${row.ok ? 'pass' : 'FAIL'} ${row.scenario}${row.ok ? '' : `: ${row.wrong}`}`)
+    rows.push(row)
+  }
   return rows
 }

@@ -3,7 +3,7 @@ import { badFrames, connectionFlood, halfOpen, headFlood, restFlood, slowReaders
 import type { Observed, Target } from './attacks.js'
 import { Arrivals, openSse, openWs } from './clients.js'
 import type { Client } from './clients.js'
-import { details, progress, summarise } from './report.js'
+import { details, progress, record, summarise } from './report.js'
 import type { Row } from './report.js'
 import { launch, probeHealth, processStats, rates } from './service.js'
 import type { ServiceProcess } from './service.js'
@@ -44,7 +44,7 @@ export async function hostileClients ({ quick }: { quick: boolean }): Promise<Ro
   const row = (scenario: string, injected: string, o: Observed, started: number): void => {
     details(o.problems)
     progress(`${o.problems.length === 0 ? 'pass' : 'FAIL'} ${scenario}${o.problems.length > 0 ? `: ${summarise(o.problems, 2)}` : ''}`)
-    rows.push({ scenario, injected, often: `${o.count} connections or requests`, did: o.did, wrong: summarise(o.problems), ok: o.problems.length === 0, ms: Date.now() - started })
+    rows.push(record({ scenario, injected, often: `${o.count} connections or requests`, did: o.did, wrong: summarise(o.problems), ok: o.problems.length === 0, ms: Date.now() - started }))
   }
   try {
     const up = await startUpstream(scope, { date: plusDays(today(), -60), recorded: '2025-11-25', dripMs: 250, maxBytes: 2_000_000 })
@@ -112,7 +112,7 @@ export async function hostileClients ({ quick }: { quick: boolean }): Promise<Ro
     if (before !== undefined && after !== undefined && after.fds > before.fds + 50) problems.push(`open fds ${before.fds} → ${after.fds} after every attacker left`)
     await probe.stop()
     details(problems)
-    rows.push({
+    rows.push(record({
       scenario: 'hostile: well-behaved clients meanwhile',
       injected: `all of the above, plus ${slowSeen.count} never-reading WebSocket and SSE clients`,
       often: `${good.length} clients, a new upstream day every ${ms(SWITCH_MS)}`,
@@ -121,10 +121,10 @@ export async function hostileClients ({ quick }: { quick: boolean }): Promise<Ro
       wrong: summarise(problems),
       ok: problems.length === 0,
       ms: Date.now() - started
-    })
+    }))
     progress(`${problems.length === 0 ? 'pass' : 'FAIL'} well-behaved clients${problems.length > 0 ? `: ${summarise(problems, 2)}` : ''}`)
   } catch (err) {
-    rows.push({ scenario: 'hostile clients', injected: '—', often: '—', did: 'could not run', wrong: `runner: ${(err as Error).message}`, ok: false, ms: 0 })
+    rows.push(record({ scenario: 'hostile clients', injected: '—', often: '—', did: 'could not run', wrong: `runner: ${(err as Error).message}`, ok: false, ms: 0 }))
   } finally {
     await scope.close()
   }

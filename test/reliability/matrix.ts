@@ -4,7 +4,7 @@ import { LEAK, allAt, checkRates, same } from './check.js'
 import { faultKinds } from './faults.js'
 import { FORMATS } from './formats.js'
 import type { FaultKind } from './faults.js'
-import { details, progress, summarise } from './report.js'
+import { details, progress, record, summarise } from './report.js'
 import type { Row } from './report.js'
 import { alive, backgroundLoad, processStats, rates, ready } from './service.js'
 import { createScope, mb, ms, today, waitFor } from './scope.js'
@@ -183,7 +183,7 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
       const did = kind.expect === 'refused'
         ? `marked failing${kind.omittable === true ? ' (USD-based feeds: dropped the bad row)' : ''} in ${range(detect)}, back to the baseline ${range(recover)} after`
         : kind.expect === 'moves' ? `published the agreed move; back ${range(recover)} after` : `outvoted or ignored; back ${range(recover)} after`
-      rows.push({
+      rows.push(record({
         scenario: `upstream: ${kind.name}`,
         injected: kind.injected,
         often: `${phases} phase${phases === 1 ? '' : 's'} (${shape}), ${faulty} faulty answers`,
@@ -191,7 +191,7 @@ export async function faultMatrix ({ quick }: { quick: boolean }): Promise<Row[]
         wrong: summarise(problems),
         ok: problems.length === 0,
         ms: Date.now() - started
-      })
+      }))
       progress(`${rows.at(-1)?.ok === true ? 'pass' : 'FAIL'} ${kind.name}${problems.length > 0 ? `: ${summarise(problems, 2)}` : ''}`)
       details(problems)
     }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../support/process.js'
+import { record } from './report.js'
 import type { Row } from './report.js'
 import { bounded } from './scope.js'
 import type { Scope } from './scope.js'
@@ -13,7 +14,7 @@ const FILE = 'test/sources/properties.test.ts'
 export async function properties ({ quick }: { quick: boolean }): Promise<Row[]> {
   const runs = quick ? 200 : 2000
   const started = Date.now()
-  const row = (did: string, wrong: string, ok: boolean): Row[] => [{
+  const row = (did: string, wrong: string, ok: boolean): Row[] => [record({
     scenario: 'property-based parsing',
     injected: 'random and mutated payloads for every adapter (fast-check)',
     often: `FC_RUNS=${runs} per property`,
@@ -21,7 +22,7 @@ export async function properties ({ quick }: { quick: boolean }): Promise<Row[]>
     wrong,
     ok,
     ms: Date.now() - started
-  }]
+  })]
   if (!existsSync(join(ROOT, FILE))) return row('not run', `${FILE} does not exist`, false)
   const scope = createScope()
   try {

@@ -4,7 +4,7 @@ import { openWs } from './clients.js'
 import type { Client } from './clients.js'
 import { startRedisServer } from './redis-server.js'
 import type { Redis } from './redis-server.js'
-import { details, progress, summarise } from './report.js'
+import { details, progress, record, summarise } from './report.js'
 import type { Row } from './report.js'
 import { alive, getJson, launch, rates, ready } from './service.js'
 import type { ServiceProcess } from './service.js'
@@ -105,7 +105,7 @@ async function step (name: string, injected: string, run: (problems: string[]) =
   }
   details(problems)
   progress(`${problems.length === 0 ? 'pass' : 'FAIL'} ${name}${problems.length > 0 ? `: ${summarise(problems, 2)}` : ''}`)
-  return { scenario: name, injected, often: 'once', did, wrong: summarise(problems), ok: problems.length === 0, ms: Date.now() - started }
+  return record({ scenario: name, injected, often: 'once', did, wrong: summarise(problems), ok: problems.length === 0, ms: Date.now() - started })
 }
 
 /** Scenario 4b: several instances on one real redis-server; the leader dies, Redis restarts, Redis hangs. */
@@ -167,7 +167,7 @@ export async function redisFailures ({ quick }: { quick: boolean }): Promise<Row
       return `not ready after ${down === undefined ? '—' : ms(down)} while serving the last snapshot; ${await recovered(c, problems, before)}`
     }))
   } catch (err) {
-    rows.push({ scenario: 'Redis failures', injected: '—', often: '—', did: 'could not run', wrong: `runner: ${(err as Error).message}`, ok: false, ms: 0 })
+    rows.push(record({ scenario: 'Redis failures', injected: '—', often: '—', did: 'could not run', wrong: `runner: ${(err as Error).message}`, ok: false, ms: 0 }))
   } finally {
     await scope.close()
   }

@@ -13,6 +13,15 @@ export interface Row {
   ms: number
 }
 
+/** Every row of this run so far, in order: what an interrupted run still prints. */
+export const recorded: Row[] = []
+
+/** Adds a finished row to the run's table. */
+export function record (row: Row): Row {
+  recorded.push(row)
+  return row
+}
+
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim()
 
 /** The rows as a Markdown table, ready to paste into the README. */

@@ -8,7 +8,7 @@ import { faultMatrix } from './matrix.js'
 import { properties } from './properties.js'
 import { hostileClients } from './hostile.js'
 import { redisFailures } from './redis-failures.js'
-import { progress, table } from './report.js'
+import { progress, record, recorded, table } from './report.js'
 import type { Row } from './report.js'
 import { abandonAll } from './scope.js'
 import { soak } from './soak.js'
@@ -32,7 +32,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).
 // takes about 2 and 10 minutes; a failing one waits out more bounds.
 const LIMIT_MS = quick ? 240_000 : 720_000
 
-const rows: Row[] = []
+const rows = recorded
 let finished = false
 
 function finish (): void {
@@ -47,21 +47,21 @@ function finish (): void {
 
 const watchdog = setTimeout(() => {
   if (finished) return
-  rows.push({ scenario: 'run', injected: '—', often: '—', did: `stopped after ${LIMIT_MS / 1000} s`, wrong: 'the run exceeded its time limit', ok: false, ms: LIMIT_MS })
+  record({ scenario: 'run', injected: '—', often: '—', did: `stopped after ${LIMIT_MS / 1000} s`, wrong: 'the run exceeded its time limit', ok: false, ms: LIMIT_MS })
   finish()
 }, LIMIT_MS)
 // a fault in the runner itself still ends with the table and no process left behind
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (err: unknown) => {
     if (finished) return
-    rows.push({ scenario: 'run', injected: '—', often: '—', did: 'the runner failed', wrong: `runner: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, ok: false, ms: 0 })
+    record({ scenario: 'run', injected: '—', often: '—', did: 'the runner failed', wrong: `runner: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, ok: false, ms: 0 })
     finish()
   })
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     if (finished) return
-    rows.push({ scenario: 'run', injected: '—', often: '—', did: `interrupted by ${signal}`, wrong: 'incomplete run', ok: false, ms: 0 })
+    record({ scenario: 'run', injected: '—', often: '—', did: `interrupted by ${signal}`, wrong: 'incomplete run', ok: false, ms: 0 })
     finish()
   })
 }
@@ -77,9 +77,9 @@ for (const [id, title, scenario] of SCENARIOS) {
   progress(`${title}${quick ? ' (quick)' : ''}`)
   const t0 = Date.now()
   try {
-    rows.push(...await scenario({ quick }))
+    await scenario({ quick })
   } catch (err) {
-    rows.push({ scenario: title, injected: '—', often: '—', did: 'the scenario could not run', wrong: `runner: ${(err as Error).stack ?? String(err)}`, ok: false, ms: Date.now() - t0 })
+    record({ scenario: title, injected: '—', often: '—', did: 'the scenario could not run', wrong: `runner: ${(err as Error).stack ?? String(err)}`, ok: false, ms: Date.now() - t0 })
   }
   if (finished) break
 }

@@ -1,7 +1,7 @@
 import { Arrivals, openSse, openWs } from './clients.js'
 import type { Client, ClientOptions } from './clients.js'
 import { lateness, publishTimes } from './hostile.js'
-import { details, progress, summarise } from './report.js'
+import { details, progress, record, summarise } from './report.js'
 import type { Row } from './report.js'
 import { launch, probeHealth, processStats, rates } from './service.js'
 import type { ProcessStats } from './service.js'
@@ -146,7 +146,7 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
   }
   details(problems)
   progress(`${problems.length === 0 ? 'pass' : 'FAIL'} soak${problems.length > 0 ? `: ${summarise(problems, 2)}` : ''}`)
-  return [{
+  return [record({
     scenario: `soak: ${wsCount} WebSocket + ${sseCount} SSE clients`,
     injected: `churn: connect, resume with since, disconnect; a new upstream day every ${ms(switchMs)}`,
     often: `${reconnects} reconnects over ${(durationMs / 1000).toFixed(0)} s`,
@@ -154,5 +154,5 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
     wrong: summarise(problems),
     ok: problems.length === 0,
     ms: Date.now() - started
-  }]
+  })]
 }
