@@ -139,6 +139,7 @@ async function failedWrites (): Promise<Row> {
     rmSync(join(dir, 'state.json'))
     mkdirSync(join(dir, 'state.json'))
     up.advance()
+    const broke = Date.now()
     const failing = await waitFor(async () => { const r = await ready(svc); return r.status === 503 && r.body }, PUBLISH_MS, 100)
     if (failing === undefined) problems.push(`/readyz stayed 200 ${ms(PUBLISH_MS)} after a publish could not be written`)
     for (const reason of failing === undefined ? [] : failing.reasons) if (LEAK.test(reason)) problems.push(`/readyz leaks internals: "${reason}"`)
@@ -147,8 +148,10 @@ async function failedWrites (): Promise<Row> {
     if (served === undefined) problems.push('the snapshot did not settle')
     rmSync(join(dir, 'state.json'), { recursive: true, force: true })
     const t0 = Date.now()
-    const healed = await waitFor(async () => (await ready(svc)).status === 200 && served !== undefined && (seqOnDisk(dir) ?? 0) >= served, RETRY_MS, 100)
-    if (healed === undefined) problems.push(`${RETRY_MS / 1000} s after the disk recovered: /readyz ${(await ready(svc)).status}, seq on disk ${seqOnDisk(dir) ?? 'none'} while serving ${served ?? '—'}`)
+    // exponential backoff: the next retry comes within about as long again as the disk has failed so far
+    const boundMs = Math.max(RETRY_MS, 2 * (t0 - broke) + 5000)
+    const healed = await waitFor(async () => (await ready(svc)).status === 200 && served !== undefined && (seqOnDisk(dir) ?? 0) >= served, boundMs, 100)
+    if (healed === undefined) problems.push(`${ms(boundMs)} after the disk recovered: /readyz ${(await ready(svc)).status}, seq on disk ${seqOnDisk(dir) ?? 'none'} while serving ${served ?? '—'}`)
     did = `not ready while the write failed; ${healed === undefined ? 'never' : `written and ready again ${ms(Date.now() - t0)}`} after the disk recovered`
   } catch (err) {
     problems.push(`runner: ${(err as Error).message}`)

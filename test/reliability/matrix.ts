@@ -47,7 +47,7 @@ async function phase (s: Session, up: Upstream, kind: FaultKind, targets: readon
     if (served.status !== 200) note(served.status === 0 ? '/v1/rates did not answer' : `/v1/rates answered ${served.status}`)
     else problems.push(...checkRates(served.body, s.base, { factors, faulty: kind.expect === 'refused' ? [] : targets }).map((p) => `${label}: ${p}`))
     const health = (await ready(s.svc)).body?.sources ?? []
-    for (const h of health) if (targets.includes(h.id as SourceId) && !h.ok) reasons.set(h.id as SourceId, h.lastError)
+    for (const h of health) if (targets.includes(h.id as SourceId) && !h.ok) reasons.set(h.id as SourceId, h.error ?? h.lastError ?? null)
     unhealthy = targets.filter((id) => (health.find((h) => h.id === id)?.consecutiveFailures ?? 0) >= 2 ||
       (kind.omittable === true && FORMATS[id].poison !== 'USD' && up.stats(id).faulty >= 3))
     const handled = kind.expect === 'refused'

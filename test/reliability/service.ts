@@ -1,7 +1,6 @@
 import { startService } from '../support/process.js'
 import type { ServiceProcess } from '../support/process.js'
 import type { Snapshot } from '../../src/domain/rate.js'
-import type { SourceHealth } from '../../src/domain/health.js'
 import { bounded, tick } from './scope.js'
 import type { Scope } from './scope.js'
 
@@ -46,7 +45,9 @@ export async function getJson<T = unknown> (url: string, timeoutMs = 2000): Prom
   }
 }
 
-export interface Ready { status: string, reasons: string[], seq: number | null, sources: SourceHealth[] }
+/** A source as /readyz lists it: the public failure code is `error` (older builds showed the text as `lastError`). */
+export interface ReadySource { id: string, ok: boolean, consecutiveFailures: number, error?: string | null, lastError?: string | null }
+export interface Ready { status: string, reasons: string[], seq: number | null, sources: ReadySource[] }
 
 export const rates = async (svc: ServiceProcess, timeoutMs = 2000): Promise<Reply<Snapshot | undefined>> => await getJson<Snapshot>(`${svc.url}/v1/rates`, timeoutMs)
 export const ready = async (svc: ServiceProcess, timeoutMs = 2000): Promise<Reply<Ready | undefined>> => await getJson<Ready>(`${svc.url}/readyz`, timeoutMs)
