@@ -59,18 +59,7 @@ async function phase (s: Session, up: Upstream, kind: FaultKind, targets: readon
   else if (kind.expect === 'refused') note(`still reported healthy: ${targets.filter((id) => !unhealthy.includes(id)).join(',')}`)
   else if (kind.expect === 'moves' && !allAt((await rates(s.svc)).body, s.base, 10)) note('a 10× move agreed by every source was not published')
   if (kind.expect === 'refused') problems.push(...checkRates((await rates(s.svc)).body, s.base, { strict: true }).map((p) => `${label}: ${p}`))
-  for (const [id, reason] of reasons) {
-    if (reason === null || reason.trim() === '') note(`${id} failing without a reason in /readyz`)
-    else if (LEAK.test(reason)) note(`/readyz shows internals for ${id}: "${reason}"`)
-  }
-  let faulty = 0
-  for (const id of targets) {
-    const st = up.stats(id)
-    faulty += st.faulty
-    if (kind.fault.transport !== undefined && st.longestMs > HOLD_MS) note(`${id} held a request open ${ms(st.longestMs)}`)
-    if (st.maxOpen > 4) note(`${id} had ${st.maxOpen} connections open at once`)
-    if (kind.fault.mutate !== undefined && st.faulty === 0 && st.requests > 0) note(`${id}: the fault could not be written into its payload`)
-  }
+  const faulty = upstreamSide(up, kind, targets, reasons, note)
   await load?.stop()
   await up.setFault(targets, undefined)
   const lifted = Date.now()
@@ -84,6 +73,27 @@ async function phase (s: Session, up: Upstream, kind: FaultKind, targets: readon
   const health = s.probe.worst()
   if (health.misses > 0) note(`/healthz unanswered ${health.misses} times (process ${alive(s.svc) ? 'hung' : 'exited'})`)
   return { problems, detectMs, recoverMs, faulty, dirty: recovered === undefined || health.misses > 0 }
+}
+
+/**
+ * What the fault looked like from the upstreams' side and in the public reasons: every request ended within
+ * its deadline, connections stayed few, the fault was really served, and each failing source says why in
+ * words that name nothing internal. Returns the number of faulty answers served.
+ */
+function upstreamSide (up: Upstream, kind: FaultKind, targets: readonly SourceId[], reasons: Map<SourceId, string | null>, note: (p: string) => void): number {
+  for (const [id, reason] of reasons) {
+    if (reason === null || reason.trim() === '') note(`${id} failing without a reason in /readyz`)
+    else if (LEAK.test(reason)) note(`/readyz shows internals for ${id}: "${reason}"`)
+  }
+  let faulty = 0
+  for (const id of targets) {
+    const st = up.stats(id)
+    faulty += st.faulty
+    if (kind.fault.transport !== undefined && st.longestMs > HOLD_MS) note(`${id} held a request open ${ms(st.longestMs)}`)
+    if (st.maxOpen > 4) note(`${id} had ${st.maxOpen} connections open at once`)
+    if (kind.fault.mutate !== undefined && st.faulty === 0 && st.requests > 0) note(`${id}: the fault could not be written into its payload`)
+  }
+  return faulty
 }
 
 /** The process stopped answering /healthz (or exited): nothing more can be learnt from it. */
