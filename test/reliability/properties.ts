@@ -12,7 +12,7 @@ const FILE = 'test/sources/properties.test.ts'
 
 /** Scenario 2: the property-based parser tests (fast-check), with more runs than `npm test` gives them. */
 export async function properties ({ quick }: { quick: boolean }): Promise<Row[]> {
-  const runs = quick ? 200 : 2000
+  const runs = quick ? 200 : 1000
   const started = Date.now()
   const row = (did: string, wrong: string, ok: boolean): Row[] => [record({
     scenario: 'property-based parsing',
