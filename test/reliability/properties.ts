@@ -36,7 +36,8 @@ export async function properties ({ quick }: { quick: boolean }): Promise<Row[]>
 }
 
 async function runTap (scope: Scope, runs: number, limitMs: number): Promise<{ code: number | string, output: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--reporter=tap', FILE], {
+  // more runs take longer than tap's default per-file timeout: the scenario's own bound is the limit
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--reporter=tap', `--timeout=${Math.ceil(limitMs / 1000)}`, FILE], {
     cwd: ROOT,
     env: { ...process.env, FC_RUNS: String(runs) },
     stdio: ['ignore', 'pipe', 'pipe']

