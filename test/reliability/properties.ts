@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../support/process.js'
-import { record } from './report.js'
+import { progress, record } from './report.js'
 import type { Row } from './report.js'
 import { bounded } from './scope.js'
 import type { Scope } from './scope.js'
@@ -14,15 +14,18 @@ const FILE = 'test/sources/properties.test.ts'
 export async function properties ({ quick }: { quick: boolean }): Promise<Row[]> {
   const runs = quick ? 200 : 1000
   const started = Date.now()
-  const row = (did: string, wrong: string, ok: boolean): Row[] => [record({
-    scenario: 'property-based parsing',
-    injected: 'random and mutated payloads for every adapter (fast-check)',
-    often: `FC_RUNS=${runs} per property`,
-    did,
-    wrong,
-    ok,
-    ms: Date.now() - started
-  })]
+  const row = (did: string, wrong: string, ok: boolean): Row[] => {
+    progress(`${ok ? 'pass' : 'FAIL'} property-based parsing${ok ? '' : `: ${wrong}`}`)
+    return [record({
+      scenario: 'property-based parsing',
+      injected: 'random and mutated payloads for every adapter (fast-check)',
+      often: `FC_RUNS=${runs} per property`,
+      did,
+      wrong,
+      ok,
+      ms: Date.now() - started
+    })]
+  }
   if (!existsSync(join(ROOT, FILE))) return row('not run', `${FILE} does not exist`, false)
   const scope = createScope()
   try {
