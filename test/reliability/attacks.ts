@@ -78,7 +78,30 @@ export async function restFlood (t: Target, from: string, other: string): Promis
   const fair = new Agent({ keepAlive: false, localAddress: other })
   const elsewhere = await get('/v1/rates', fair)
   if (elsewhere.status !== 200) problems.push(`another address got ${elsewhere.status} while this one was limited`)
-  return { count: flood.length + spellings.length, problems, did: `${limited.length} of ${flood.length} refused 429; ${spellings.length - bypass.length} of ${spellings.length} encoded spellings not served; other addresses unaffected` }
+  // broken percent-encoding is refused by the framework before any route: still the documented error shape
+  const malformed = ['/v1/rates/%E0%A4%A', '/%zz', '/v1/history/%']
+  let shaped = 0
+  for (const path of malformed) {
+    const body = await bodyOf(t, other, path)
+    if (/^\{"error":"RATES_[A-Z_]+","message":"[^"]*"\}$/.test(body.text) && body.status >= 400 && body.status < 500) shaped++
+    else problems.push(`${path} → ${body.status} ${body.text.slice(0, 80)}`)
+  }
+  return { count: flood.length + spellings.length + malformed.length, problems, did: `${limited.length} of ${flood.length} refused 429; ${spellings.length - bypass.length} of ${spellings.length} encoded spellings not served; other addresses unaffected; ${shaped} of ${malformed.length} malformed encodings answered { error, message }` }
+}
+
+/** Status and body of one GET of a raw path from `from`. */
+async function bodyOf (t: Target, from: string, path: string): Promise<{ status: number, text: string }> {
+  return await new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: t.port, path, localAddress: from, method: 'GET' }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { text += c })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+    })
+    req.setTimeout(3000, () => { req.destroy(); resolve({ status: 0, text: '' }) })
+    req.on('error', () => resolve({ status: 0, text: '' }))
+    req.end()
+  })
 }
 
 /** WebSocket and SSE clients that never read (and keep asking for snapshots): they must not slow the others. */
