@@ -207,4 +207,18 @@ export async function strayUpgrades (t: Target, from: string): Promise<Observed>
   return { count: routes.length, problems, did: `${routes.length - problems.length} of ${routes.length} routes refused the upgrade (HTTP ${[...statuses].sort().join(', ')})` }
 }
 
+/** A forged Host header must not make its way into a page or a document that others may get from a cache. */
+export async function forgedHost (t: Target, from: string): Promise<Observed> {
+  const problems: string[] = []
+  const routes = ['/', '/openapi.json', '/asyncapi.json', '/v1/rates']
+  for (const path of routes) {
+    const r = raw(t, from, `GET ${path} HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nConnection: close\r\n\r\n`)
+    await waitFor(() => r.socket.readableEnded || r.socket.destroyed, 3000)
+    if (statusOf(r.text()) === undefined) problems.push(`${path} unanswered`)
+    else if (r.text().includes('evil.example')) problems.push(`${path} echoes the forged host`)
+    r.socket.destroy()
+  }
+  return { count: routes.length, problems, did: `${routes.length - problems.length} of ${routes.length} answers free of the forged host` }
+}
+
 export type { Client }

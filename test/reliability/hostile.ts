@@ -1,5 +1,5 @@
 import { logged } from '../support/cluster.js'
-import { badFrames, connectionFlood, halfOpen, headFlood, restFlood, slowReaders, strayUpgrades } from './attacks.js'
+import { badFrames, connectionFlood, forgedHost, halfOpen, headFlood, restFlood, slowReaders, strayUpgrades } from './attacks.js'
 import type { Observed, Target } from './attacks.js'
 import { Arrivals, openSse, openWs } from './clients.js'
 import type { Client } from './clients.js'
@@ -87,6 +87,8 @@ export async function hostileClients ({ quick }: { quick: boolean }): Promise<Ro
     row('hostile: HEAD /v1/stream flood', `${PER_IP * 3} HEAD requests held open from one address`, await headFlood(t, '127.0.0.9', PER_IP * 3), started)
     started = Date.now()
     row('hostile: upgrades on non-WebSocket routes', 'Upgrade: websocket on REST, health, metrics and page routes', await strayUpgrades(t, '127.0.0.10'), started)
+    started = Date.now()
+    row('hostile: forged Host header', 'Host and X-Forwarded-Host: evil.example on the demo page, API documents and REST', await forgedHost(t, '127.0.0.11'), started)
 
     // the well-behaved clients, throughout all of the above
     started = watchedFrom
