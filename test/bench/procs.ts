@@ -3,25 +3,18 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { sourceUrlVariable } from '../../src/config.js'
 import { SOURCE_IDS } from '../../src/domain/sources.js'
+import { freePort } from '../support/ports.js'
 import { ROOT } from '../support/process.js'
 import { pinned } from './stats.js'
 
-export const SERVER_JS = join(ROOT, 'dist', 'server.js')
+export { freePort }
 
-export async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as AddressInfo
-  await new Promise<void>((resolve) => srv.close(() => resolve()))
-  return port
-}
+export const SERVER_JS = join(ROOT, 'dist', 'server.js')
 
 /**
  * The service's environment for a benchmark: the given state directory, every upstream pointed at a closed

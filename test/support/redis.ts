@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createConnection, createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { until } from './until.js'
+import { freePort } from './ports.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -76,14 +76,6 @@ export async function startRedis (t: Teardown): Promise<RedisServer> {
     pause: () => { signal('SIGSTOP') },
     resume: () => { signal('SIGCONT') }
   }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** Sends one inline command and resolves with the first reply line, or '' when nothing answers. */
