@@ -25,6 +25,8 @@ export interface FaultKind {
    * used (one bad row must not sink the table); a bad pivot quote spoils every cross, so it is always refused.
    */
   omittable?: boolean
+  /** Keep the fault at least this many polls long: a deadline that fails only now and then needs the time. */
+  polls?: number
 }
 
 const transport = (name: string, kind: TransportFault, injected: string): FaultKind =>
@@ -42,7 +44,7 @@ export function faultKinds (): FaultKind[] {
     transport('connection refused', 'refused', 'nothing listens on the port'),
     transport('reset mid-body', 'reset', 'TCP RST after half of the declared body'),
     transport('no headers', 'no-headers', 'request read, never answered'),
-    transport('drip body', 'drip', 'one byte at a time, never ending, each within the body timeout'),
+    { ...transport('drip body', 'drip', 'one byte at a time, never ending, each within the body timeout, under REST load'), polls: 4 },
     transport('body over the cap', 'oversize', 'valid payload padded to twice FX_HTTP_MAX_BYTES, with and without Content-Length'),
     transport('HTTP 4xx/5xx', 'http-error', '404, 429, 500, 502, 503 with an HTML error page'),
     transport('HTML instead of data', 'html', 'a DDoS-Guard interstitial with status 200'),
