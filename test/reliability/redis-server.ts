@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createConnection, createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { createConnection } from 'node:net'
 import { bounded, waitFor } from './scope.js'
 import type { Scope } from './scope.js'
+import { freePort } from '../support/ports.js'
 
 /** A real redis-server on a free loopback port that can be killed, restarted, paused and resumed. */
 export interface Redis {
@@ -15,14 +15,6 @@ export interface Redis {
   /** SIGSTOP / SIGCONT: a Redis that hangs without closing its connections. */
   pause: () => void
   resume: () => void
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 async function ping (port: number): Promise<boolean> {
