@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   FX_OUTLIER_PCT: z.string().trim().regex(/^\d+(\.\d+)?$/, 'expected a percentage such as 1.5').transform(Number)
     .pipe(z.number().gt(0, 'expected more than 0').max(50, 'expected at most 50')).default(1.5),
   FX_STATE_DIR: z.string().trim().min(1).default('./data'),
+  FX_HISTORY_DAYS: int(0, 3660, 'expected at most 3660 (ten years)').default(400),
+  FX_HISTORY_PACE_MS: ms(0).default(1000),
   FX_HTTP_TIMEOUT_MS: ms(100, 2, 'a poll of up to two requests ends within twice it, and a Node timer holds at most 2147483647 ms').default(15_000),
   FX_HTTP_MAX_BYTES: int(1024).default(2_000_000),
   FX_USER_AGENT: z.string().trim().min(1)
@@ -92,6 +94,10 @@ export interface Config {
   staleAfterMs: number
   outlierPct: number
   stateDir: string
+  /** How many days back history is backfilled from the dated archives and served (0: no backfill). */
+  historyDays: number
+  /** The least time between two archive requests to one source. */
+  historyPaceMs: number
   httpTimeoutMs: number
   httpMaxBytes: number
   userAgent: string
@@ -162,6 +168,8 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     staleAfterMs: e.FX_STALE_AFTER_MS,
     outlierPct: e.FX_OUTLIER_PCT,
     stateDir: e.FX_STATE_DIR,
+    historyDays: e.FX_HISTORY_DAYS,
+    historyPaceMs: e.FX_HISTORY_PACE_MS,
     httpTimeoutMs: e.FX_HTTP_TIMEOUT_MS,
     httpMaxBytes: e.FX_HTTP_MAX_BYTES,
     userAgent: e.FX_USER_AGENT,

@@ -73,7 +73,9 @@ export const FixingSchema = z.object({
   date: IsoDateSchema,
   price: z.number().positive(),
   inverse: z.number().positive(),
-  basis: BasisSchema
+  basis: BasisSchema,
+  /** The sources whose values made this fixing (`peg` for a peg nobody confirmed); empty for one kept from before sources were recorded. */
+  sources: z.array(SourceIdSchema).default([])
 }).meta({ id: 'Fixing' })
 export type Fixing = z.infer<typeof FixingSchema>
 

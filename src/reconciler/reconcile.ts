@@ -54,7 +54,7 @@ export function reconcile (input: ReconcileInput): ReconcileResult {
     }
     const rate = rateOf(base, input.quote, decision, input, tz)
     rates.push(rate)
-    fixings[base] = { date: rate.date, price: rate.price, inverse: rate.inverse, basis: rate.basis }
+    fixings[base] = { date: rate.date, price: rate.price, inverse: rate.inverse, basis: rate.basis, sources: rate.sources.filter((s) => s.used).map((s) => s.id) }
   }
   return { rates, fixings }
 }

@@ -70,6 +70,10 @@ export async function createEmbeddedStore (options: EmbeddedStoreOptions): Promi
       local.saveObservations(observations)
       await persist()
     },
+    async saveArchive (update) {
+      local.saveArchive(update)
+      await persist()
+    },
     subscribe: changes.subscribe,
     health: () => (writer.behind() ? { ok: false, reasons: [NOT_PERSISTED] } : healthy()),
     leadership: SOLE_LEADER,

@@ -23,6 +23,7 @@ export function createMemoryStore ({ quote, initial, now = () => new Date() }: M
       return snapshot
     },
     async saveObservations (observations) { local.saveObservations(observations) },
+    async saveArchive (update) { local.saveArchive(update) },
     subscribe: changes.subscribe,
     health: healthy,
     leadership: SOLE_LEADER,

@@ -133,6 +133,7 @@ export async function loadState (redis: Redis, keys: string[]): Promise<StoreSta
   return {
     snapshot: snapshot === null ? undefined : SnapshotSchema.parse(JSON.parse(snapshot)),
     history: Object.fromEntries(Object.entries(history).map(([base, json]) => [base, HistorySchema.parse(JSON.parse(json))])),
-    observations: observations === null ? [] : ObservationsSchema.parse(JSON.parse(observations))
+    observations: observations === null ? [] : ObservationsSchema.parse(JSON.parse(observations)),
+    archive: {}
   }
 }

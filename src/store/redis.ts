@@ -133,6 +133,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
       await fenced(SAVE, [JSON.stringify(observations)])
       local.replace({ ...local.current(), observations })
     }),
+    saveArchive: (update) => serial(async () => { local.saveArchive(update) }),
     subscribe: changes.subscribe,
     health: () => redisHealth({ redis, sub, answering: probe.answering, syncError: follower.syncError(), inSync: follower.inSync() }),
     leadership: { isLeader: election.isLeader, onChange: election.onChange },

@@ -8,6 +8,8 @@ import { isRecord, salvageState } from './validate.js'
 
 export const STATE_FILE = 'state.json'
 const FORMAT = 'fx-ticker/state'
+/** 2 added the archive progress and each fixing's sources; a version 1 file is read as one with neither. */
+const VERSION = 2
 const TEMP_PREFIX = `${STATE_FILE}.tmp-`
 /** How many dropped entries one log line names; the count says the rest. */
 const DROPPED_LOGGED = 20
@@ -15,10 +17,11 @@ const DROPPED_LOGGED = 20
 export function serialise (state: StoreState): string {
   return JSON.stringify({
     format: FORMAT,
-    version: 1,
+    version: VERSION,
     snapshot: state.snapshot ?? null,
     history: state.history,
-    observations: state.observations
+    observations: state.observations,
+    archive: state.archive
   })
 }
 
@@ -61,7 +64,7 @@ export async function removeTemps (dir: string): Promise<void> {
 function foreign (file: unknown, quote: string): string | undefined {
   if (!isRecord(file)) return 'not a JSON object'
   if (file.format !== FORMAT) return `format is ${JSON.stringify(file.format)?.slice(0, 40)}, expected ${FORMAT}`
-  if (file.version !== 1) return `version is ${JSON.stringify(file.version)?.slice(0, 20)}, expected 1`
+  if (file.version !== 1 && file.version !== VERSION) return `version is ${JSON.stringify(file.version)?.slice(0, 20)}, expected 1 or ${VERSION}`
   const snapshotQuote = isRecord(file.snapshot) ? file.snapshot.quote : undefined
   // every number in it is in another currency: nothing is worth keeping
   if (typeof snapshotQuote === 'string' && snapshotQuote !== quote) return `snapshot quoted in ${snapshotQuote.slice(0, 8)}, expected ${quote}`

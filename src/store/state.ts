@@ -1,16 +1,18 @@
+import type { Archive } from '../domain/archive.js'
 import type { Fixing, Observation, Snapshot } from '../domain/rate.js'
 import { HISTORY_DAYS } from './store.js'
-import type { PublishInput, StateReads } from './store.js'
-import { checkObservations, checkPublish } from './validate.js'
+import type { ArchiveUpdate, PublishInput, StateReads } from './store.js'
+import { checkArchiveUpdate, checkObservations, checkPublish } from './validate.js'
 
 /** The state an engine keeps: what the embedded engine persists and the Redis engine mirrors. */
 export interface StoreState {
   snapshot: Snapshot | undefined
   history: Record<string, Fixing[]>
   observations: Observation[]
+  archive: Archive
 }
 
-export const EMPTY_STATE: StoreState = { snapshot: undefined, history: {}, observations: [] }
+export const EMPTY_STATE: StoreState = { snapshot: undefined, history: {}, observations: [], archive: {} }
 
 /** Upserts one fixing into a date-ordered history, keeping the newest HISTORY_DAYS. */
 export function upsertFixing (history: readonly Fixing[], fixing: Fixing): Fixing[] {
@@ -29,7 +31,19 @@ export function applyPublish (state: StoreState, input: PublishInput, quote: str
   checkPublish(snapshot, input.fixings, input.observations)
   const history = { ...state.history }
   for (const [base, fixing] of Object.entries(input.fixings)) history[base] = upsertFixing(history[base] ?? [], fixing)
-  return { snapshot, history, observations: input.observations }
+  return { ...state, snapshot, history, observations: input.observations }
+}
+
+/** Applies backfill's progress: changed sources replaced whole, fixings upserted. Throws RATES_STORE before anything changes. */
+export function applyArchive (state: StoreState, update: ArchiveUpdate): StoreState {
+  checkArchiveUpdate(update)
+  const history = { ...state.history }
+  for (const [base, fixings] of Object.entries(update.fixings)) {
+    let next = history[base] ?? []
+    for (const fixing of fixings) next = upsertFixing(next, fixing)
+    history[base] = next
+  }
+  return { ...state, history, archive: { ...state.archive, ...update.archive } }
 }
 
 /** What changed the copy: the snapshot it holds now and the one it held before. */
@@ -48,6 +62,8 @@ export interface LocalState {
   publish: (input: PublishInput, now: Date) => Applied
   /** Replaces the observations after checking them; the snapshot and its seq stay. */
   saveObservations: (observations: Observation[]) => void
+  /** Applies backfill's progress after checking it; the snapshot and its seq stay. */
+  saveArchive: (update: ArchiveUpdate) => void
 }
 
 export function createLocalState (quote: string, initial: StoreState = EMPTY_STATE): LocalState {
@@ -61,7 +77,8 @@ export function createLocalState (quote: string, initial: StoreState = EMPTY_STA
     reads: {
       snapshot: () => state.snapshot,
       history: (base) => state.history[base] ?? [],
-      observations: () => state.observations
+      observations: () => state.observations,
+      archive: () => state.archive
     },
     current: () => state,
     replace,
@@ -72,6 +89,9 @@ export function createLocalState (quote: string, initial: StoreState = EMPTY_STA
     saveObservations (observations) {
       checkObservations(observations)
       state = { ...state, observations }
+    },
+    saveArchive (update) {
+      state = applyArchive(state, update)
     }
   }
 }

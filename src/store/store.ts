@@ -1,3 +1,4 @@
+import type { Archive } from '../domain/archive.js'
 import type { Fixing, Observation, Rate, Snapshot } from '../domain/rate.js'
 
 /** What a publisher hands the store: the new rates and the evidence behind them. */
@@ -7,6 +8,14 @@ export interface PublishInput {
   fixings: Record<string, Fixing>
   /** Every source's last good observations, so a restart or a new leader reconciles exactly as before. */
   observations: Observation[]
+}
+
+/** What backfill hands the store: archive progress and the fixings reconciled from the archives. */
+export interface ArchiveUpdate {
+  /** The sources whose archive changed, each given whole; the other sources' entries stay. */
+  archive: Archive
+  /** Per base, fixings to upsert into the history (a date already held is replaced). No new seq. */
+  fixings: Record<string, Fixing[]>
 }
 
 /** Called on every instance when a snapshot is published; `previous` is what this instance held before. */
@@ -33,6 +42,8 @@ export interface StateReads {
   history: (base: string) => Fixing[]
   /** The observations stored with the last publish or save. */
   observations: () => Observation[]
+  /** What the dated archives have answered so far (backfill progress). */
+  archive: () => Archive
 }
 
 /** The state a publisher hands over: the reads, and the two writes only the leader makes. */
@@ -41,6 +52,8 @@ export interface SnapshotState extends StateReads {
   publish: (input: PublishInput) => Promise<Snapshot>
   /** Stores observations when no published field changed (seq stays). */
   saveObservations: (observations: Observation[]) => Promise<void>
+  /** Stores backfill progress and upserts the fixings it reconciled; the snapshot and its seq stay. */
+  saveArchive: (update: ArchiveUpdate) => Promise<void>
 }
 
 /** Change notification: each publish reaches the listeners of every instance once, in seq order. */

@@ -2,7 +2,10 @@ import { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
 import { CurrencySchema, FixingSchema, ObservationSchema, RateSchema, SnapshotSchema } from '../domain/rate.js'
 import type { Fixing, Observation, Rate, Snapshot } from '../domain/rate.js'
+import { ArchiveSchema } from '../domain/archive.js'
+import type { Archive } from '../domain/archive.js'
 import type { StoreState } from './state.js'
+import type { ArchiveUpdate } from './store.js'
 
 const FixingsSchema = z.record(CurrencySchema, FixingSchema)
 const ObservationsSchema = z.array(ObservationSchema)
@@ -32,6 +35,15 @@ export function checkPublish (snapshot: Snapshot, fixings: Record<string, Fixing
 export function checkObservations (observations: Observation[]): void {
   const parsed = ObservationsSchema.safeParse(observations)
   if (!parsed.success) refuse('an invalid observation', parsed.error, 'observations')
+}
+
+const HistoryUpdateSchema = z.record(CurrencySchema, z.array(FixingSchema))
+
+export function checkArchiveUpdate (update: ArchiveUpdate): void {
+  const archive = ArchiveSchema.safeParse(update.archive)
+  if (!archive.success) refuse('an invalid archive', archive.error, 'archive')
+  const fixings = HistoryUpdateSchema.safeParse(update.fixings)
+  if (!fixings.success) refuse('an invalid fixing', fixings.error, 'fixings')
 }
 
 /** What a salvage kept, and a line per entry it dropped. */
@@ -99,5 +111,21 @@ export function salvageState (file: Record<string, unknown>): Salvaged {
   let observations: Observation[] = []
   if (Array.isArray(file.observations)) observations = keepValid(file.observations, ObservationSchema, 'observations', dropped)
   else if (file.observations !== undefined) dropped.push('observations')
-  return { state: { snapshot, history, observations }, dropped }
+  return { state: { snapshot, history, observations, archive: salvageArchive(file.archive, dropped) }, dropped }
+}
+
+/** Each source's archive progress that parses; a bad one is dropped alone (backfill asks its dates again). */
+function salvageArchive (raw: unknown, dropped: string[]): Archive {
+  if (raw === undefined) return {}
+  if (!isRecord(raw)) {
+    dropped.push('archive')
+    return {}
+  }
+  const archive: Archive = {}
+  for (const [id, entry] of Object.entries(raw)) {
+    const parsed = ArchiveSchema.safeParse({ [id]: entry })
+    if (parsed.success) Object.assign(archive, parsed.data)
+    else dropped.push(`archive[${JSON.stringify(id.slice(0, 24))}]: ${describeIssues(parsed.error)}`)
+  }
+  return archive
 }

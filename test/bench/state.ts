@@ -90,7 +90,7 @@ export function writeState (dir: string, { seq = 42, days = 400, now = new Date(
     // older fixings drift gently around the recorded value, so /v1/history carries realistic numbers
     history[base] = Array.from({ length: days - 1 }, (_, i) => {
       const inverse = f.inverse * (1 + 0.002 * Math.sin(i / 7))
-      return { date: addDays(f.date, i - (days - 1)), price: 1 / inverse, inverse, basis: f.basis }
+      return { date: addDays(f.date, i - (days - 1)), price: 1 / inverse, inverse, basis: f.basis, sources: f.sources }
     }).concat([f])
   }
   const previous: Snapshot = { quote: 'USD', seq: seq - 1, updatedAt: '2025-11-25T12:00:00.000Z', rates: first.rates }

@@ -61,7 +61,7 @@ function switchable (leader: boolean): Leadership & { set: (value: boolean) => v
 
 /** The state of a memory store whose publishes wait at a gate the test opens, counting how many run at once. */
 function gated (initial: Observation[]): { state: SnapshotState, open: () => void, active: () => number, most: () => number, events: string[] } {
-  const memory = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, observations: initial }, now: () => NOW })
+  const memory = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, archive: {}, observations: initial }, now: () => NOW })
   let open = (): void => {}
   const gate = new Promise<void>((resolve) => { open = resolve })
   let active = 0
@@ -165,7 +165,7 @@ t.test('reconciles run one at a time, each from the snapshot the one before publ
 })
 
 t.test('a failed reconcile is logged and does not stop the next one', async (t) => {
-  const store = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, observations: [observation('nbk', 511)] }, now: () => NOW })
+  const store = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, archive: {}, observations: [observation('nbk', 511)] }, now: () => NOW })
   let fail = true
   const state: SnapshotState = {
     ...store,
@@ -214,7 +214,7 @@ t.test('polling follows leadership: gained starts it, lost stops it, and a follo
 t.test('stored observations that are not usable now are dropped at start and when leadership is taken over', async (t) => {
   const good = observation('nbk', 511)
   const future = observation('fawazahmed0', 512, FUTURE)
-  const store = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, observations: [good, future] }, now: () => NOW })
+  const store = createMemoryStore({ quote: 'USD', initial: { snapshot: undefined, history: {}, archive: {}, observations: [good, future] }, now: () => NOW })
   const leadership = switchable(true)
   const { pipeline, logs } = pipelineOf(t, { state: store, leadership, sources: [fakeSource('cbr', { quotes: [] })] })
   t.match(logs, [['warn', { dropped: 1 }, 'stored observations dropped: future value date or implausible value']])

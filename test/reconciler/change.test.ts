@@ -6,7 +6,7 @@ const kzt = [obs('nbk', 'KZT', 509.87), obs('cbu', 'KZT', 510.22), obs('cbr', 'K
 const price = 1 / 509.87
 
 t.test('change is measured against the previous fixing', async (t) => {
-  const up = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price: 1 / 511.62, inverse: 511.62, basis: 'official' }] }) }), 'KZT')
+  const up = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price: 1 / 511.62, inverse: 511.62, basis: 'official', sources: [] }] }) }), 'KZT')
   t.same(up.change, {
     pct: (price - 1 / 511.62) / (1 / 511.62) * 100,
     abs: price - 1 / 511.62,
@@ -15,13 +15,13 @@ t.test('change is measured against the previous fixing', async (t) => {
   })
   t.ok(up.change !== null && up.change.pct > 0.3 && up.change.pct < 0.4, 'fewer KZT per USD is a rising KZT/USD')
 
-  const down = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price: 1 / 505, inverse: 505, basis: 'consensus' }] }) }), 'KZT')
+  const down = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price: 1 / 505, inverse: 505, basis: 'consensus', sources: [] }] }) }), 'KZT')
   t.ok(down.change !== null && down.change.pct < 0 && down.change.abs < 0)
   t.equal(down.change?.prevPrice, 1 / 505)
 })
 
 t.test('an unchanged price gives 0, never -0', async (t) => {
-  const rate = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price, inverse: 509.87, basis: 'official' }] }) }), 'KZT')
+  const rate = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: '2025-11-25', price, inverse: 509.87, basis: 'official', sources: [] }] }) }), 'KZT')
   t.ok(rate.change !== null)
   t.ok(Object.is(rate.change?.pct, 0), 'pct is +0')
   t.ok(Object.is(rate.change?.abs, 0), 'abs is +0')
@@ -30,17 +30,17 @@ t.test('an unchanged price gives 0, never -0', async (t) => {
 
 t.test('change is null without an earlier fixing', async (t) => {
   t.equal(rateOf(t, run(kzt), 'KZT').change, null)
-  const sameDay = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: DATE, price: 1 / 600, inverse: 600, basis: 'official' }] }) }), 'KZT')
+  const sameDay = rateOf(t, run(kzt, { history: historyOf({ KZT: [{ date: DATE, price: 1 / 600, inverse: 600, basis: 'official', sources: [] }] }) }), 'KZT')
   t.equal(sameDay.change, null, "a fixing of the rate's own date is not a previous one")
 })
 
 t.test('change uses the most recent earlier date, not the same or a later one', async (t) => {
   const history = historyOf({
     KZT: [
-      { date: '2025-11-20', price: 1 / 500, inverse: 500, basis: 'official' },
-      { date: '2025-11-24', price: 1 / 512, inverse: 512, basis: 'official' },
-      { date: '2025-11-25', price: 1 / 511.62, inverse: 511.62, basis: 'official' },
-      { date: DATE, price: 1 / 600, inverse: 600, basis: 'consensus' }
+      { date: '2025-11-20', price: 1 / 500, inverse: 500, basis: 'official', sources: [] },
+      { date: '2025-11-24', price: 1 / 512, inverse: 512, basis: 'official', sources: [] },
+      { date: '2025-11-25', price: 1 / 511.62, inverse: 511.62, basis: 'official', sources: [] },
+      { date: DATE, price: 1 / 600, inverse: 600, basis: 'consensus', sources: [] }
     ]
   })
   const rate = rateOf(t, run(kzt, { history }), 'KZT')
@@ -101,8 +101,8 @@ t.test('a weekly home rate is due a week later and stale six days later than a d
 t.test('a malformed history fixing is skipped rather than published as prevPrice', async (t) => {
   const history = historyOf({
     KZT: [
-      { date: '2025-11-24', price: 1 / 512, inverse: 512, basis: 'official' },
-      { date: '2025-11-25', price: 0, inverse: 0, basis: 'official' }
+      { date: '2025-11-24', price: 1 / 512, inverse: 512, basis: 'official', sources: [] },
+      { date: '2025-11-25', price: 0, inverse: 0, basis: 'official', sources: [] }
     ]
   })
   const rate = rateOf(t, run(kzt, { history }), 'KZT')

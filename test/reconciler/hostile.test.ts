@@ -83,7 +83,7 @@ t.test('whatever numbers it is handed, nothing non-finite or non-positive is pub
 
 t.test('a corrupt earlier fixing or published rate gives no Infinity either', async (t) => {
   const kzt = fixtureObservations().filter((o) => o.base === 'KZT')
-  const history = historyOf({ KZT: [{ date: '2025-11-25', price: 1e-300, inverse: 1e300, basis: 'official' }] })
+  const history = historyOf({ KZT: [{ date: '2025-11-25', price: 1e-300, inverse: 1e300, basis: 'official', sources: [] }] })
   const result = run(kzt, { currencies: ['KZT'], history })
   assertSane(t, result.rates)
   t.equal(result.rates[0]?.change, null, 'no change against an absurd fixing')

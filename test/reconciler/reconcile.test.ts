@@ -27,7 +27,7 @@ t.test('the home value is published as official when every source agrees', async
     t.notOk('reason' in s, `${s.id} has no reason`)
   }
   t.same(voteOf(rate, 'fawazahmed0'), { id: 'fawazahmed0', inverse: 510.233899, date: '2025-11-26', used: false, reason: 'derived feed: used only as a fallback' })
-  t.same(result.fixings.KZT, { date: '2025-11-26', price: 1 / 509.87, inverse: 509.87, basis: 'official' })
+  t.same(result.fixings.KZT, { date: '2025-11-26', price: 1 / 509.87, inverse: 509.87, basis: 'official', sources: ['nbk', 'cbu', 'nbt', 'cbt', 'cbr', 'open-er-api'] })
   t.same(result.rates.map((r) => r.base), ['KZT', 'TMT'], 'currencies without observations are absent, but the peg needs none')
   t.same(Object.keys(rate), Object.keys(RateSchema.shape), 'keys in RateSchema order')
 })
@@ -80,7 +80,7 @@ t.test('a home value far from the median of the others gives way to consensus', 
   t.equal(home?.reason, `outlier: +${((87.45 * 1.05 / median - 1) * 100).toFixed(2)} % from the median of 4`)
   t.match(home?.reason, /^outlier: \+5\.0\d % from the median of 4$/)
   t.same(rate.sources.filter((s) => s.used).map((s) => s.id), ['nbk', 'cbu', 'nbt', 'cbr'])
-  t.same(result.fixings.KGS, { date: '2025-11-26', price: 1 / median, inverse: median, basis: 'consensus' })
+  t.same(result.fixings.KGS, { date: '2025-11-26', price: 1 / median, inverse: median, basis: 'consensus', sources: ['nbk', 'cbu', 'nbt', 'cbr'] })
 })
 
 t.test('consensus rejects its own outliers and needs two survivors', async (t) => {

@@ -25,7 +25,7 @@ export const PUBLIC_REASON = /^[a-z][a-z/ ]{2,40}$/
 export function invalidPublishes (): Array<[string, PublishInput]> {
   const valid = publishInput(fiveRates({ KZT: 511 }))
   const withRate = (what: Partial<ReturnType<typeof rate>>): PublishInput => ({ ...valid, rates: [...valid.rates, rate('AZN', 1.7, what)] })
-  const fixing = { date: '2025-11-26', price: 1 / 511, inverse: 511, basis: 'official' as const }
+  const fixing = { date: '2025-11-26', price: 1 / 511, inverse: 511, basis: 'official' as const, sources: ['nbk'] }
   return [
     ['a price of Infinity', withRate({ price: Infinity })],
     ['an inverse of NaN', withRate({ inverse: Number.NaN })],
@@ -82,7 +82,7 @@ export function conformance (t: Test, name: string, factory: StoreFactory, { set
       t.same(store.history('KZT').map((f) => [f.date, f.inverse]), [[day(0), 511], [day(1), 512], [day(2), 513]])
       t.same(store.history('UZS').map((f) => f.date), [day(1)])
       t.same(store.history('TJS'), [])
-      t.same(store.history('KZT')[0], { date: day(0), price: 1 / 511, inverse: 511, basis: 'official' })
+      t.same(store.history('KZT')[0], { date: day(0), price: 1 / 511, inverse: 511, basis: 'official', sources: ['cbr'] })
     })
 
     t.test(`history keeps the newest ${HISTORY_DAYS} days`, async (t) => {

@@ -26,7 +26,7 @@ export function rate (base: string, inverse: number, overrides: Partial<Rate> = 
 export function publishInput (rates: Rate[]): PublishInput {
   return {
     rates,
-    fixings: Object.fromEntries(rates.map((r) => [r.base, { date: r.date, price: r.price, inverse: r.inverse, basis: r.basis }])),
+    fixings: Object.fromEntries(rates.map((r) => [r.base, { date: r.date, price: r.price, inverse: r.inverse, basis: r.basis, sources: r.sources.filter((s) => s.used).map((s) => s.id) }])),
     observations: []
   }
 }
