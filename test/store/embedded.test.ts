@@ -50,7 +50,7 @@ t.test('a missing directory is created and the state file is written on publish'
   const store = await open(t, dir)
   await store.publish(publishInput(fiveRates()))
   const file = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8'))
-  t.match(file, { format: 'fx-ticker/state', version: 1, snapshot: { seq: 1, quote: 'USD' }, observations: [] })
+  t.match(file, { format: 'fx-ticker/state', version: 2, snapshot: { seq: 1, quote: 'USD' }, observations: [] })
   t.equal(file.history.KZT.length, 1)
 })
 
@@ -128,7 +128,7 @@ const BAD_FILES: Array<[string, (valid: string) => string]> = [
   ['a truncated file', (valid) => valid.slice(0, Math.floor(valid.length / 2))],
   ['an empty file', () => ''],
   ['a foreign file', (valid) => JSON.stringify({ ...JSON.parse(valid), format: 'someone-else/state' })],
-  ['an unknown version', (valid) => JSON.stringify({ ...JSON.parse(valid), version: 2 })],
+  ['an unknown version', (valid) => JSON.stringify({ ...JSON.parse(valid), version: 3 })],
   ['JSON that is not an object', () => '[1, 2, 3]'],
   ['JSON null', () => 'null'],
   ['a file without a format', (valid) => JSON.stringify({ ...JSON.parse(valid), format: undefined })],
