@@ -16,6 +16,8 @@ export interface EmbeddedStoreOptions {
   quote: string
   log?: StoreLog
   now?: () => Date
+  /** FX_HISTORY_DAYS: the history keeps at least this many fixings per base. */
+  historyDays?: number
   /** A failed write is retried after retryMinMs (default 100), doubling up to retryMaxMs (default 30 s). */
   retryMinMs?: number
   retryMaxMs?: number
@@ -33,7 +35,7 @@ export async function createEmbeddedStore (options: EmbeddedStoreOptions): Promi
   const file = join(dir, STATE_FILE)
   await mkdir(dir, { recursive: true })
   await removeTemps(dir)
-  const local = createLocalState(quote, await readState(file, quote, log, now))
+  const local = createLocalState(quote, await readState(file, quote, log, now), options.historyDays)
   const changes = createChangeFeed()
   let temps = 0
 

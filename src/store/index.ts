@@ -9,6 +9,7 @@ export interface StoreConfig {
   redisUrl: string | undefined
   leaderLockMs: number
   leaderRenewMs: number
+  historyDays: number
 }
 
 /** The one engine switch: REDIS_URL set → Redis, else the embedded engine under FX_STATE_DIR. */
@@ -19,8 +20,9 @@ export async function createStore (config: StoreConfig, log: StoreLog): Promise<
       quote: config.quote,
       lockMs: config.leaderLockMs,
       renewMs: config.leaderRenewMs,
+      historyDays: config.historyDays,
       log
     })
   }
-  return await createEmbeddedStore({ dir: config.stateDir, quote: config.quote, log })
+  return await createEmbeddedStore({ dir: config.stateDir, quote: config.quote, historyDays: config.historyDays, log })
 }

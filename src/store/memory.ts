@@ -9,11 +9,13 @@ export interface MemoryStoreOptions {
   /** State to start from. */
   initial?: StoreState
   now?: () => Date
+  /** FX_HISTORY_DAYS: the history keeps at least this many fixings per base. */
+  historyDays?: number
 }
 
 /** One process, nothing persisted: the engine of unit tests and of a throwaway instance. */
-export function createMemoryStore ({ quote, initial, now = () => new Date() }: MemoryStoreOptions): Store {
-  const local = createLocalState(quote, initial)
+export function createMemoryStore ({ quote, initial, now = () => new Date(), historyDays }: MemoryStoreOptions): Store {
+  const local = createLocalState(quote, initial, historyDays)
   const changes = createChangeFeed()
   return {
     ...local.reads,

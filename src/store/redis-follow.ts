@@ -88,7 +88,7 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
   const follow = async ({ seq, snapshot, fixings, observations }: Message): Promise<void> => {
     if (seq <= localSeq()) return
     if (seq === localSeq() + 1 && snapshot?.seq === seq && fixings !== undefined && observations !== undefined) {
-      const next = applyPublish(local.current(), { rates: snapshot.rates, fixings, observations }, quote, new Date(snapshot.updatedAt), seq)
+      const next = applyPublish(local.current(), { rates: snapshot.rates, fixings, observations }, quote, new Date(snapshot.updatedAt), seq, local.keep)
       adopt({ ...next, snapshot })
     } else {
       await resync()

@@ -20,6 +20,8 @@ export interface RedisStoreOptions {
   renewMs: number
   log?: StoreLog
   now?: () => Date
+  /** FX_HISTORY_DAYS: the history keeps at least this many fixings per base. */
+  historyDays?: number
   /** Prefix of every key and of the channel; default `fx:`. */
   keyPrefix?: string
   /** Reconnect backoff: doubles from retryMinMs (default 50) up to retryMaxMs (default 2000). */
@@ -44,7 +46,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
   const { retryMinMs = 50, retryMaxMs = 2000, name = 'fx-ticker', commandTimeoutMs = Math.max(1000, lockMs - renewMs) } = options
   const keys = redisKeys(keyPrefix)
   const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs: Math.max(lockMs, 1000), retryMinMs, retryMaxMs })
-  const local = createLocalState(quote)
+  const local = createLocalState(quote, undefined, options.historyDays)
   const changes = createChangeFeed()
   let closing: Promise<void> | undefined
 
@@ -103,7 +105,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
   // applied to the copy only once stored, under the seq the script allocated
   const publish = (input: PublishInput): Promise<Snapshot> => serial(async () => {
     const current = local.current()
-    const next = applyPublish(current, input, quote, now(), 0)
+    const next = applyPublish(current, input, quote, now(), 0, local.keep)
     const seq = await fenced(PUBLISH, publishArgs(current.snapshot?.seq ?? 0, next, input.fixings, keys.channel))
     const snapshot: Snapshot = { ...(next.snapshot as Snapshot), seq }
     follower.adopt({ ...next, snapshot })
