@@ -3,6 +3,7 @@ import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config.js'
 import type { SourceHealth } from '../domain/health.js'
+import { createBackfill } from '../history/backfill.js'
 import { createPipeline } from '../poller/pipeline.js'
 import type { Source } from '../sources/source.js'
 import type { Store } from '../store/store.js'
@@ -39,13 +40,30 @@ export default fp<IngestOptions>(async (fastify, opts) => {
     connectTimeout: Math.min(10_000, config.httpTimeoutMs)
   })
   const { metrics } = fastify
+  const now = opts.now ?? (() => new Date())
+  const backfill = createBackfill({
+    sources: opts.sources,
+    state: store,
+    currencies: config.currencies,
+    outlierPct: config.outlierPct,
+    days: config.historyDays,
+    paceMs: config.historyPaceMs,
+    dispatcher,
+    timeoutMs: config.httpTimeoutMs,
+    maxBytes: config.httpMaxBytes,
+    userAgent: config.userAgent,
+    now,
+    log: fastify.log.child({ component: 'backfill' }),
+    onHistory () { pipeline.reconcileNow().catch(() => {}) },
+    onRequest (source, outcome) { metrics.archiveRequestsTotal.inc({ source, outcome }) }
+  })
   const pipeline = createPipeline({
     config,
     state: store,
     leadership: store.leadership,
     sources: opts.sources,
     dispatcher,
-    now: opts.now ?? (() => new Date()),
+    now,
     log: fastify.log.child({ component: 'ingest' }),
     pollerLog: fastify.log.child({ component: 'poller' }),
     reevaluateMs: opts.reevaluateMs ?? 60_000,
@@ -53,11 +71,25 @@ export default fp<IngestOptions>(async (fastify, opts) => {
       metrics.pollsTotal.inc({ source, outcome })
       metrics.pollSeconds.observe({ source }, durationMs / 1000)
     },
-    onPublish () { metrics.publishesTotal.inc() }
+    onPublish () { metrics.publishesTotal.inc() },
+    // a request to today's and to the previous day's archive, each within its deadline, one pace apart
+    history: { recent: backfill.recent, waitMs: config.httpTimeoutMs * 4 + config.historyPaceMs }
   })
+  // only the leader asks the archives; a new leader goes on from the progress the store holds
+  const followLeadership = (leader: boolean): void => {
+    if (leader) backfill.start()
+    else backfill.stop().catch(() => {})
+  }
+  let unfollow: (() => void) | undefined
   fastify.decorate('ingest', { health: pipeline.health, reconcileNow: pipeline.reconcileNow })
-  fastify.addHook('onReady', async () => { pipeline.start() })
+  fastify.addHook('onReady', async () => {
+    pipeline.start()
+    unfollow = store.leadership.onChange(followLeadership)
+    followLeadership(store.leadership.isLeader())
+  })
   fastify.addHook('onClose', async () => {
+    unfollow?.()
+    await backfill.stop()
     await pipeline.close()
     await dispatcher.close()
   })

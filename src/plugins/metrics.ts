@@ -15,6 +15,7 @@ export interface Metrics {
   /** Messages not delivered: slow consumers closed, frames refused. */
   messagesDropped: Counter<'transport' | 'reason'>
   publishesTotal: Counter
+  archiveRequestsTotal: Counter<'source' | 'outcome'>
 }
 
 declare module 'fastify' {
@@ -34,7 +35,8 @@ export default fp(async (fastify) => {
     clients: new Gauge({ name: 'fx_push_clients', help: 'Connected WebSocket and SSE clients', labelNames: ['transport'], registers: [registry] }),
     messagesSent: new Counter({ name: 'fx_push_messages_sent_total', help: 'Push messages sent', labelNames: ['transport', 'type'], registers: [registry] }),
     messagesDropped: new Counter({ name: 'fx_push_messages_dropped_total', help: 'Push messages dropped or clients closed for backpressure', labelNames: ['transport', 'reason'], registers: [registry] }),
-    publishesTotal: new Counter({ name: 'fx_snapshots_published_total', help: 'Snapshots this instance published', registers: [registry] })
+    publishesTotal: new Counter({ name: 'fx_snapshots_published_total', help: 'Snapshots this instance published', registers: [registry] }),
+    archiveRequestsTotal: new Counter({ name: 'fx_archive_requests_total', help: 'Dated archive requests of the history backfill by source and outcome', labelNames: ['source', 'outcome'], registers: [registry] })
   }
   registry.registerMetric(new Gauge({
     name: 'fx_rate_age_seconds',

@@ -43,6 +43,11 @@ export interface PipelineOptions {
   /** After every poll: `outcome` is `ok` or the failure's error code. */
   onPoll?: (source: SourceId, outcome: string, durationMs: number) => void
   onPublish?: (snapshot: Snapshot) => void
+  /**
+   * The history backfill: before the first publish into an empty state, its previous fixings are waited
+   * for (at most `waitMs`), so that first snapshot already carries each rate's change.
+   */
+  history?: { recent: () => Promise<void>, waitMs: number }
 }
 
 export interface Pipeline {
@@ -75,11 +80,17 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
   let closed = false
   let timer: NodeJS.Timeout | undefined
   let unfollow: (() => void) | undefined
+  let waitedForHistory = opts.history === undefined
 
   // serialised: two sources answering at once must not publish from the same previous snapshot
   const reconcileNow = async (): Promise<void> => {
     const run = chain.then(async () => {
       if (closed || !leadership.isLeader()) return
+      if (!waitedForHistory && state.snapshot() === undefined && opts.history !== undefined) {
+        await atMost(opts.history.recent(), opts.history.waitMs)
+        waitedForHistory = true
+        if (closed || !leadership.isLeader()) return
+      }
       const previous = state.snapshot()
       const result = reconcile({
         currencies: config.currencies,
@@ -152,5 +163,16 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
       await poller?.stop()
       await chain
     }
+  }
+}
+
+/** Waits for `promise`, or `ms` at most; a rejection counts as done. */
+async function atMost (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
+  try {
+    await Promise.race([promise.catch(() => {}), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -30,6 +30,7 @@ export function serviceEnv (stateDir: string, port: number, extra: Record<string
     FX_STATE_DIR: stateDir,
     FX_RATE_LIMIT_PER_MIN: '1000000000',
     ...Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), `http://127.0.0.1:9/${id}`])),
+    FX_HISTORY_DAYS: '0',
     ...extra
   }
 }

@@ -26,6 +26,7 @@ t.test('/readyz names failures with codes and words only, whatever the sources a
   const port = await closedPort()
   const env = {
     ...Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), `http://127.0.0.1:${port}/${id}`])),
+    FX_HISTORY_DAYS: '0',
     FX_POLL_INTERVAL_MS: '100',
     FX_HTTP_TIMEOUT_MS: '500'
   }

@@ -14,7 +14,8 @@ export interface BuildOptions extends Partial<Omit<AppDeps, 'config'>> {
 
 /** The test configuration: the documented defaults with quiet logs and fast timers. */
 export function testConfig (env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', FX_STATE_DIR: '/nonexistent', ...env })
+  // backfill has tests of its own; elsewhere only the live path runs
+  return loadConfig({ LOG_LEVEL: 'silent', FX_STATE_DIR: '/nonexistent', FX_HISTORY_DAYS: '0', ...env })
 }
 
 /** An app on the memory engine with no upstream sources unless given; closed when the test ends. */

@@ -15,5 +15,6 @@ export async function replay (t: Teardown, day: ReplayDay = '2025-11-25'): Promi
 
 /** FX_SOURCE_<ID>_URL for every source, pointing at a replay server. */
 export function sourceEnv (server: ReplayServer): Record<string, string> {
-  return Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), server.urlOf(id)]))
+  // backfill has tests of its own (FX_HISTORY_DAYS set there); elsewhere only the live path runs
+  return { ...Object.fromEntries(SOURCE_IDS.map((id) => [sourceUrlVariable(id), server.urlOf(id)])), FX_HISTORY_DAYS: '0' }
 }

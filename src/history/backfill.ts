@@ -1,0 +1,220 @@
+import type { Archive, SourceArchive } from '../domain/archive.js'
+import { addDays, civilDate } from '../domain/dates.js'
+import { isRatesError } from '../domain/errors.js'
+import type { Fixing } from '../domain/rate.js'
+import { SOURCE_INFO } from '../domain/sources.js'
+import type { SourceId } from '../domain/sources.js'
+import type { Source } from '../sources/source.js'
+import { isDatedSource } from '../sources/url-source.js'
+import type { DatedSource } from '../sources/url-source.js'
+import type { SnapshotState } from '../store/store.js'
+import { MAX_CARRY_DAYS, isKnown, nextUnknown, pruneBefore, recordAnswer, sourceArchiveOf } from './archive.js'
+import { createArchiveFetcher } from './fetch-day.js'
+import type { ArchiveFetchOptions } from './fetch-day.js'
+import { createPacer } from './pace.js'
+import { pickFixings } from './pick.js'
+
+export interface BackfillLog {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+export interface BackfillOptions extends ArchiveFetchOptions {
+  /** The enabled sources; those without a dated archive are left out. */
+  sources: readonly Source[]
+  state: SnapshotState
+  currencies: readonly string[]
+  outlierPct: number
+  /** FX_HISTORY_DAYS: how many days back, today included. */
+  days: number
+  /** FX_HISTORY_PACE_MS: the least time between two requests to one source. */
+  paceMs: number
+  log: BackfillLog
+  /** After fixings were stored: reconcile again, so `change` follows the previous fixing. */
+  onHistory?: () => void
+  /** Called per archive request with `ok`, `none` (no publication that day) or the failure's code. */
+  onRequest?: (source: SourceId, outcome: string) => void
+  /** Between two passes while leading: a pass asks only what is still missing (default 1 h). */
+  passEveryMs?: number
+  /** A source's pass ends after this many failures in a row; its dates are asked again next pass (default 3). */
+  maxFailures?: number
+  /** Progress is stored at most this often while a pass runs (default 1 s). */
+  flushMs?: number
+}
+
+export interface Backfill {
+  /** Runs passes until stopped: the first at once, then every passEveryMs. */
+  start: () => void
+  /** Stops after the requests in flight; resolves once the progress so far is stored. */
+  stop: () => Promise<void>
+  /**
+   * Resolves once every archive has answered (or failed at) its publication before today and that is
+   * stored: from then on each currency's previous fixing is in the history. At once when there is nothing to do.
+   */
+  recent: () => Promise<void>
+  /** Resolves when no pass is running (tests; a pass may start again later). */
+  idle: () => Promise<void>
+}
+
+/** Fetches the missing fixings of the last `days` days from the dated archives, politely, newest first. */
+export function createBackfill (opts: BackfillOptions): Backfill {
+  const { state, now, log } = opts
+  const dated = opts.sources.filter(isDatedSource)
+  const maxFailures = opts.maxFailures ?? 3
+  const pacer = createPacer(opts.paceMs)
+  const fetchDay = createArchiveFetcher(opts)
+  let working: Archive = {}
+  const changed = new Set<string>()
+  const dirtyDates = new Set<string>()
+  let stopper = new AbortController()
+  let running: Promise<void> | undefined
+  let flushing: Promise<void> = Promise.resolve()
+  let flushTimer: NodeJS.Timeout | undefined
+  let passTimer: NodeJS.Timeout | undefined
+  let passes = 0
+  /** Per source in the running pass: the dates asked (answered or not), and whether its pass has ended. */
+  const progress = new Map<string, { tried: Set<string>, done: boolean }>()
+
+  let settleRecent: () => void = () => {}
+  const recentDone = new Promise<void>((resolve) => { settleRecent = resolve })
+  const pendingRecent = new Set<string>(dated.map((s) => s.id))
+  if (opts.days === 0 || dated.length === 0) settleRecent()
+  const markRecent = (id: string): void => {
+    if (!pendingRecent.delete(id) || pendingRecent.size > 0) return
+    flushNow().then(settleRecent, settleRecent)
+  }
+
+  const archiveOf = (id: string): SourceArchive => sourceArchiveOf(working, id)
+
+  async function work (source: DatedSource, first: boolean): Promise<void> {
+    const today = civilDate(now(), SOURCE_INFO[source.id].utcOffsetHours)
+    const from = addDays(today, -(opts.days - 1))
+    // after the first pass the live poll follows today; an archive's today is never final anyway
+    const tried = new Set<string>(first ? [] : [today])
+    const mine = { tried, done: false }
+    progress.set(source.id, mine)
+    let failures = 0
+    while (!stopper.signal.aborted && failures < maxFailures) {
+      const date = nextUnknown(archiveOf(source.id), from, today, tried)
+      if (date === undefined) break
+      tried.add(date)
+      await pacer.wait(source.id, stopper.signal)
+      if (stopper.signal.aborted) break
+      try {
+        const quotes = await fetchDay(source, date, stopper.signal)
+        failures = 0
+        opts.onRequest?.(source.id, quotes.length === 0 ? 'none' : 'ok')
+        working = { ...working, [source.id]: recordAnswer(archiveOf(source.id), date, quotes, date < today) }
+        changed.add(source.id)
+        const valueDate = quotes.reduce((d, q) => (q.date < d ? q.date : d), date)
+        for (let d = valueDate; d <= addDays(date, MAX_CARRY_DAYS); d = addDays(d, 1)) dirtyDates.add(d)
+        if (quotes.some((q) => q.date < today)) markRecent(source.id)
+        scheduleFlush()
+      } catch (err) {
+        if (stopper.signal.aborted) break
+        failures++
+        const code = isRatesError(err) ? err.code : 'RATES_SOURCE_HTTP'
+        opts.onRequest?.(source.id, code)
+        log.warn({ source: source.id, date, code, err: (err as Error).message }, 'archive request failed; the date is asked again next pass')
+        if (failures >= 2) markRecent(source.id)
+      }
+    }
+    mine.done = true
+    markRecent(source.id)
+  }
+
+  /**
+   * A date is reconciled once every archive has had its say on it: answered, failed, or its pass over.
+   * Before that a missing home bank would look like a day it did not publish.
+   */
+  const settled = (date: string): boolean => dated.every((s) => {
+    const p = progress.get(s.id)
+    return p === undefined || p.done || p.tried.has(date) || isKnown(archiveOf(s.id), date)
+  })
+
+  function scheduleFlush (): void {
+    if (flushTimer !== undefined) return
+    flushTimer = setTimeout(() => { flushTimer = undefined; flushNow().catch(() => {}) }, opts.flushMs ?? 1000)
+  }
+
+  /** Stores the changed archives and the fixings their new answers make; one store write at a time. */
+  function flushNow (): Promise<void> {
+    clearTimeout(flushTimer)
+    flushTimer = undefined
+    const run = flushing.then(async () => {
+      if (changed.size === 0 && dirtyDates.size === 0) return
+      const archive = Object.fromEntries([...changed].map((id) => [id, archiveOf(id)]))
+      const dates = [...dirtyDates].filter(settled).sort()
+      changed.clear()
+      for (const d of dates) dirtyDates.delete(d)
+      const fixings = pickFixings(working, dates, { currencies: opts.currencies, outlierPct: opts.outlierPct }, state)
+      try {
+        await state.saveArchive({ archive, fixings })
+      } catch (err) {
+        // kept for the next flush: nothing answered is lost while the store is away
+        for (const id of Object.keys(archive)) changed.add(id)
+        for (const d of dates) dirtyDates.add(d)
+        log.error({ err }, 'backfill progress not stored; retried with the next answer')
+        return
+      }
+      if (countOf(fixings) > 0) {
+        log.info({ fixings: countOf(fixings), dates: [dates[0], dates.at(-1)] }, 'history backfilled')
+        opts.onHistory?.()
+      }
+    })
+    flushing = run.catch(() => {})
+    return run
+  }
+
+  async function pass (): Promise<void> {
+    const first = passes++ === 0
+    // a day of margin before the window of every zone's calendar
+    const from = addDays(civilDate(now(), 0), -opts.days)
+    // the store is read afresh (another leader may have written), answers not yet stored are kept
+    working = { ...state.archive(), ...Object.fromEntries([...changed].map((id) => [id, archiveOf(id)])) }
+    for (const [id, entry] of Object.entries(working)) {
+      const pruned = pruneBefore(entry, from)
+      if (pruned.quotes !== entry.quotes || pruned.asked.length !== entry.asked.length) {
+        working[id] = pruned
+        changed.add(id)
+      }
+    }
+    const started = Date.now()
+    await Promise.all(dated.map(async (s) => { await work(s, first) }))
+    await flushNow()
+    log.info({ sources: dated.map((s) => s.id), durationMs: Date.now() - started }, 'backfill pass done')
+  }
+
+  const loop = (): void => {
+    if (stopper.signal.aborted) return
+    running = pass().catch((err: unknown) => { log.error({ err }, 'backfill pass failed') }).finally(() => {
+      running = undefined
+      if (stopper.signal.aborted) return
+      passTimer = setTimeout(loop, opts.passEveryMs ?? 3_600_000)
+      passTimer.unref()
+    })
+  }
+
+  return {
+    start () {
+      if (opts.days === 0 || dated.length === 0 || running !== undefined || passTimer !== undefined) return
+      stopper = new AbortController()
+      loop()
+    },
+    async stop () {
+      stopper.abort()
+      clearTimeout(passTimer)
+      passTimer = undefined
+      await running
+      await flushNow()
+      settleRecent()
+    },
+    recent: async () => { await recentDone },
+    idle: async () => { await running }
+  }
+}
+
+function countOf (fixings: Record<string, Fixing[]>): number {
+  return Object.values(fixings).reduce((n, list) => n + list.length, 0)
+}
