@@ -102,7 +102,7 @@ export function createBackfill (opts: BackfillOptions): Backfill {
       await pacer.wait(source.id, stopper.signal)
       if (stopper.signal.aborted) break
       try {
-        const quotes = await fetchDay(source, date, stopper.signal)
+        const quotes = await fetchDay(source, date, stopper.signal).finally(() => { pacer.done(source.id) })
         failures = 0
         opts.onRequest?.(source.id, quotes.length === 0 ? 'none' : 'ok')
         working = { ...working, [source.id]: recordAnswer(archiveOf(source.id), date, quotes, date < today) }

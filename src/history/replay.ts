@@ -3,17 +3,22 @@ import { addDays } from '../domain/dates.js'
 import type { Fixing, Observation } from '../domain/rate.js'
 import { zoneOf } from '../reconciler/schedule.js'
 import { newestPrimaryDate, select } from '../reconciler/select.js'
-import { inForce } from './archive.js'
+import { inForce, isKnown } from './archive.js'
 
 export interface ReplayOptions {
   currencies: readonly string[]
   outlierPct: number
 }
 
-/** Every source's publication in force on `date`, as the observations a live poll on that day would have held. */
+/**
+ * Every source's publication in force on `date`, as the observations a live poll on that day would have
+ * held. A source whose archive has not told what was in force that day (its request failed, or is still
+ * to come) has no say: its older set would pass for a day it did not publish.
+ */
 export function observationsOn (archive: Archive, date: string): Observation[] {
   const observations: Observation[] = []
   for (const [source, entry] of Object.entries(archive)) {
+    if (!isKnown(entry, date)) continue
     const set = inForce(entry, date)
     if (set === undefined) continue
     const fetchedAt = `${set.date}T00:00:00.000Z`
