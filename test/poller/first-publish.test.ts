@@ -1,0 +1,77 @@
+import t from 'tap'
+import type { Test } from 'tap'
+import { Agent } from 'undici'
+import type { Quote } from '../../src/domain/rate.js'
+import { createPipeline } from '../../src/poller/pipeline.js'
+import type { Source } from '../../src/sources/source.js'
+import { createMemoryStore } from '../../src/store/memory.js'
+import type { Store } from '../../src/store/store.js'
+import { SILENT_LOG, SOLE_LEADER } from '../../src/store/store.js'
+import { testConfig } from '../support/build.js'
+import { until } from '../support/until.js'
+
+const CONFIG = testConfig({ FX_POLL_INTERVAL_MS: '60000' })
+const NOW = new Date('2025-11-26T09:00:00Z')
+let polls = 0
+const kzt = (source: string, inverse: number): Source => ({
+  id: source as Source['id'],
+  fetchQuotes: async (): Promise<Quote[]> => {
+    polls++
+    return [{ base: 'KZT', inverse, date: '2025-11-26', relErr: 1e-6, cadence: 'daily' }]
+  }
+})
+
+function start (t: Test, store: Store, history: { recent: () => Promise<void>, waitMs: number }): void {
+  const dispatcher = new Agent()
+  const pipeline = createPipeline({
+    config: { ...CONFIG, currencies: ['KZT'] },
+    state: store,
+    leadership: SOLE_LEADER,
+    sources: [kzt('nbk', 510), kzt('cbu', 510.3), kzt('cbr', 510.1)],
+    dispatcher,
+    now: () => NOW,
+    log: SILENT_LOG,
+    pollerLog: SILENT_LOG,
+    reevaluateMs: 60_000,
+    history
+  })
+  pipeline.start()
+  t.teardown(async () => {
+    await pipeline.close()
+    await dispatcher.close()
+  })
+}
+
+t.test('the first snapshot of an empty store waits for the previous fixings, and carries the change', async (t) => {
+  const store = createMemoryStore({ quote: 'USD', now: () => NOW })
+  let release: () => void = () => {}
+  const recent = new Promise<void>((resolve) => { release = resolve })
+  polls = 0
+  start(t, store, { recent: async () => await recent, waitMs: 60_000 })
+  // the polls have answered and their reconcile runs: only the backfill holds the publish back
+  await until(() => polls === 3, { what: 'three polls' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(store.snapshot(), undefined, 'nothing published while the previous fixings are on their way')
+  await store.saveArchive({ archive: {}, fixings: { KZT: [{ date: '2025-11-25', price: 1 / 512, inverse: 512, basis: 'official', sources: ['nbk'] }] } })
+  release()
+  const snapshot = await until(() => store.snapshot(), { what: 'the first snapshot' })
+  t.equal(snapshot.seq, 1)
+  t.match(snapshot.rates[0]?.change, { prevDate: '2025-11-25', prevPrice: 1 / 512 }, 'seq 1 already has its change')
+})
+
+t.test('an archive that never answers delays the first snapshot by waitMs at most', async (t) => {
+  const store = createMemoryStore({ quote: 'USD', now: () => NOW })
+  const started = Date.now()
+  start(t, store, { recent: async () => await new Promise(() => {}), waitMs: 300 })
+  const snapshot = await until(() => store.snapshot(), { what: 'the first snapshot', timeoutMs: 10_000 })
+  t.ok(Date.now() - started >= 300, 'it waited')
+  t.equal(snapshot.rates[0]?.change, null, 'and publishes without a change rather than nothing')
+})
+
+t.test('a store that already holds a snapshot publishes at once', async (t) => {
+  const store = createMemoryStore({ quote: 'USD', now: () => NOW })
+  await store.publish({ rates: [], fixings: {}, observations: [] })
+  start(t, store, { recent: async () => await new Promise(() => {}), waitMs: 60_000 })
+  const snapshot = await until(() => (store.snapshot()?.seq === 2 ? store.snapshot() : undefined), { what: 'the next snapshot' })
+  t.equal(snapshot.rates.length, 1)
+})
