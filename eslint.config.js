@@ -1,6 +1,6 @@
 import neostandard from 'neostandard'
 
-const LAYERS = ['domain', 'sources', 'reconciler', 'poller', 'store', 'plugins', 'routes', 'hub', 'widget', 'client', 'demo']
+const LAYERS = ['domain', 'sources', 'reconciler', 'poller', 'history', 'store', 'plugins', 'routes', 'hub', 'widget', 'client', 'demo']
 const TOP = ['../app.js', '../server.js', '../config.js']
 
 /** Each folder may import only the folders named in `allowed`, and none of the listed packages. */
@@ -23,7 +23,8 @@ export default [
   layer('reconciler', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws']),
   layer('store', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ws']),
   layer('poller', ['domain', 'sources', 'reconciler', 'store'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
-  layer('plugins', ['domain', 'sources', 'reconciler', 'poller', 'store'], [], ['../app.js', '../server.js']),
+  layer('history', ['domain', 'sources', 'reconciler', 'store'], ['fastify*', '@fastify/*', 'ioredis', 'ws']),
+  layer('plugins', ['domain', 'sources', 'reconciler', 'poller', 'history', 'store'], [], ['../app.js', '../server.js']),
   layer('routes', ['domain', 'store', 'hub'], ['ioredis', 'undici']),
   layer('hub', ['domain', 'store'], ['ioredis', 'undici']),
   layer('client', ['domain'], ['fastify*', '@fastify/*', 'undici', 'ioredis', 'ws', 'node:*']),
