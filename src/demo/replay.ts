@@ -4,7 +4,18 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { addDays, toDmy, validIso } from '../domain/dates.js'
+import { addDays, civilDateAt } from '../domain/dates.js'
+import { SOURCE_INFO, isSourceId } from '../domain/sources.js'
+import type { SourceId } from '../domain/sources.js'
+import { archiveDateOf, createArchive } from './archive.js'
+import type { ArchiveAnswer, ArchiveFaults } from './archive.js'
+import { ARCHIVE_ANCHOR } from './archive-rate.js'
+
+import { shiftDates } from './shift.js'
+
+export { archiveRate, archiveValueDate } from './archive-rate.js'
+export type { ArchiveFault, ArchiveFaults } from './archive.js'
+export { daysSince, shiftDates } from './shift.js'
 
 /** Which recorded day every source answers with, or `fail`: each source's recorded error page. */
 export type ReplayDay = '2025-11-25' | '2025-11-26' | 'fail'
@@ -61,6 +72,21 @@ export interface ReplayOptions {
   shiftDays?: number
   /** Per-source override: a day, or a function that answers the request itself. */
   overrides?: Record<string, ReplayDay | ((req: IncomingMessage, res: ServerResponse) => void)>
+  /** Per source, per date asked: archive answers replaced by a fault. */
+  archiveFaults?: ArchiveFaults
+  /** The server's clock (epoch ms), Date.now by default: it decides which asked dates are in the future. */
+  clock?: () => number
+}
+
+/** One request as it arrived. */
+export interface ReplayRequest {
+  id: string
+  /** Path and query after the /<id> prefix: what the source asked of its upstream. */
+  path: string
+  /** The date a dated URL asked for. */
+  date?: string
+  /** Arrival, epoch ms of the server's clock. */
+  at: number
 }
 
 export interface ReplayServer {
@@ -69,36 +95,73 @@ export interface ReplayServer {
   url: string
   setDay: (day: ReplayDay) => void
   setOverride: (id: string, value: ReplayDay | ((req: IncomingMessage, res: ServerResponse) => void) | undefined) => void
+  /** Replaces the archive faults. */
+  setArchiveFaults: (faults: ArchiveFaults) => void
   /** Requests answered so far, per source id. */
   hits: () => Record<string, number>
+  /** Every request so far, oldest first. */
+  requests: () => ReplayRequest[]
   close: () => Promise<void>
 }
 
-/** Serves recorded upstream payloads on loopback, byte for byte, with ETags and 304s, as the sources would. */
+/** Sources whose live poll asks the dated URL for today: the recorded days answer it, the archive the rest. */
+const LIVE_DATED = new Set<string>(['nbk', 'cbu', 'nbt', 'cbt'])
+
+/**
+ * Serves recorded upstream payloads on loopback, byte for byte, with ETags and 304s, as the sources would.
+ * Dated archive URLs are answered for any date from createArchive, except where a live poll asks a bank's
+ * dated URL: from today (the clock's) on, and on the recorded days moved by shiftDays, the recording answers.
+ */
 export async function startReplay (options: ReplayOptions, port = 0): Promise<ReplayServer> {
   let day = options.day
+  let faults = options.archiveFaults ?? {}
+  const shift = options.shiftDays ?? 0
+  const clock = options.clock ?? Date.now
   const overrides = new Map(Object.entries(options.overrides ?? {}))
   const hits: Record<string, number> = {}
+  const log: ReplayRequest[] = []
+  const archive = createArchive({ fixturesDir: options.fixturesDir, shiftDays: shift, faults: () => faults })
+  const clockToday = (id: SourceId): string => civilDateAt(clock(), SOURCE_INFO[id].utcOffsetHours)
+  const todayOf = (id: SourceId): string => {
+    const recorded = addDays(ARCHIVE_ANCHOR, shift)
+    const today = clockToday(id)
+    return today > recorded ? today : recorded
+  }
+  const servedLive = (id: SourceId, asked: string): boolean => {
+    if (!LIVE_DATED.has(id) || archive.faultOf(id, asked) !== undefined) return false
+    if (id === 'cbt' && asked > todayOf(id)) return false // CBT has no file for a day not yet published
+    const override = overrides.get(id)
+    const live = typeof override === 'string' ? override : day
+    const first = addDays(live === 'fail' ? '2025-11-25' : live, shift)
+    return asked >= clockToday(id) || (asked >= first && asked <= addDays(ARCHIVE_ANCHOR, shift))
+  }
+  const send = (req: IncomingMessage, res: ServerResponse, { status, type, body }: ArchiveAnswer): void => {
+    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`
+    if (status === 200 && req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag }).end()
+      return
+    }
+    res.writeHead(status, { 'content-type': type, ...(status === 200 && { etag }) }).end(body)
+  }
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const url = req.url ?? '/'
+    const path = url.split('?')[0] ?? '/'
     const id = path.split('/')[1] ?? ''
+    const rest = url.slice(id.length + 1)
+    const asked = archiveDateOf(id, rest)
+    log.push({ id, path: rest, ...(asked !== undefined && { date: asked }), at: clock() })
     hits[id] = (hits[id] ?? 0) + 1
     const override = overrides.get(id)
     if (typeof override === 'function') return override(req, res)
+    if (asked !== undefined && isSourceId(id) && !servedLive(id, asked)) return send(req, res, archive.answer(id, asked, todayOf(id)))
     const route = ROUTES.find(([re]) => re.test(path))
     if (route === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
       return
     }
     const rec = route[1](override ?? day)
-    const body = shiftDates(readFileSync(join(options.fixturesDir, rec.file)), options.shiftDays ?? 0)
-    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`
-    const status = rec.status ?? 200
-    if (status === 200 && req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag }).end()
-      return
-    }
-    res.writeHead(status, { 'content-type': rec.type, ...(status === 200 && { etag }) }).end(body)
+    const body = shiftDates(readFileSync(join(options.fixturesDir, rec.file)), shift)
+    send(req, res, { status: rec.status ?? 200, type: rec.type, body })
   })
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
@@ -108,51 +171,12 @@ export async function startReplay (options: ReplayOptions, port = 0): Promise<Re
     urlOf: (id) => `${url}/${id}`,
     setDay: (next) => { day = next },
     setOverride: (id, value) => { if (value === undefined) overrides.delete(id); else overrides.set(id, value) },
+    setArchiveFaults: (next) => { faults = next },
     hits: () => ({ ...hits }),
+    requests: () => log.map((r) => ({ ...r })),
     async close () {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
-
-/**
- * Shifts every date a payload carries, in each notation the recorded upstreams use: ISO dates, also inside
- * time stamps (`2025-11-26T11:30:00+03:00`), DD.MM.YYYY and DD/MM/YYYY, YYYY/MM/DD paths (JSON-escaped
- * too), RFC 1123 dates with their weekday, and Unix seconds in time-stamp fields. Digits around a match
- * rule it out, so values and hashes are left alone. All of it is ASCII, so windows-1251 bytes survive a
- * latin1 round trip.
- */
-export function shiftDates (bytes: Buffer, days: number): Buffer {
-  if (days === 0) return bytes
-  const move = (y: string, mo: string, da: string): string | undefined => {
-    const iso = validIso(`${y}-${mo}-${da}`)
-    return iso === undefined ? undefined : addDays(iso, days)
-  }
-  const text = bytes.toString('latin1')
-    .replace(/(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)/g, (m, y: string, mo: string, da: string) => move(y, mo, da) ?? m)
-    .replace(/(?<!\d)(\d{2})([./])(\d{2})\2(\d{4})(?!\d)/g, (m, da: string, sep: string, mo: string, y: string) => {
-      const iso = move(y, mo, da)
-      return iso === undefined ? m : toDmy(iso, sep)
-    })
-    .replace(/(?<!\d)(\d{4})(\\?\/)(\d{2})\2(\d{2})(?!\d)/g, (m, y: string, sep: string, mo: string, da: string) => {
-      const iso = move(y, mo, da)
-      return iso === undefined ? m : iso.split('-').join(sep)
-    })
-    .replace(/\b(?:Sun|Mon|Tue|Wed|Thu|Fri|Sat), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b/g, (m, da: string, mon: string, y: string) => {
-      const iso = move(y, String(MONTHS.indexOf(mon) + 1).padStart(2, '0'), da)
-      if (iso === undefined) return m
-      const weekday = WEEKDAYS[new Date(`${iso}T00:00:00Z`).getUTCDay()] ?? ''
-      return `${weekday}, ${iso.slice(8, 10)} ${MONTHS[Number(iso.slice(5, 7)) - 1] ?? ''} ${iso.slice(0, 4)}`
-    })
-    .replace(/("(?:\w+_unix|timestamp)"\s*:\s*)(\d{9,10})(?!\d)/gi, (_m, key: string, n: string) => `${key}${Number(n) + days * 86_400}`)
-  return Buffer.from(text, 'latin1')
-}
-
-/** Days from a recorded day to today's UTC date: the shift that makes the recording look current. */
-export function daysSince (recordedDay: string, now: Date = new Date()): number {
-  return Math.round((Date.parse(now.toISOString().slice(0, 10)) - Date.parse(recordedDay)) / 86_400_000)
 }

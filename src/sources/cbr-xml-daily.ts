@@ -2,15 +2,16 @@ import { z } from 'zod'
 import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, collectQuotes, emit, isEmittable, quoteOf } from './checks.js'
+import { checkValueDate, clockOf, collectQuotes, emit, isEmittable, quoteOf, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
-import { createUrlSource } from './url-source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 
 export const CBR_XML_DAILY_ORIGIN = 'https://www.cbr-xml-daily.ru'
 export const CBR_XML_DAILY_PATH = '/daily_json.js'
@@ -41,11 +42,15 @@ const LatestSchema = z.object({
 
 /**
  * Parses daily_json.js: RUB per Nominal (Value), crossed through USD; the value date is Date's calendar
- * date. Every parser here throws RATES_SOURCE_DATE for a date out of the value-date window.
+ * date. Every parser here throws RATES_SOURCE_DATE for a date out of the value-date window, and this one
+ * for a payload dated after the `asked` date of an archive request.
  */
-export function parseCbrXmlDaily (text: string, { now }: ParseOptions): Quote[] {
+export function parseCbrXmlDaily (text: string, options: ParseOptions): Quote[] {
+  const now = clockOf(options)
   const doc = readDaily(text)
-  return crossDaily(doc.Valute, 'Value', dateOf('Date', doc.Date, now), now)
+  const date = dateOf('Date', doc.Date, now)
+  rejectLaterDate(ID, date, options.asked)
+  return crossDaily(doc.Valute, 'Value', date, now)
 }
 
 /** The previous fixing carried in the same payload (Previous fields, dated PreviousDate). */
@@ -109,7 +114,12 @@ function printed (raw: unknown): string {
   return typeof raw === 'number' || typeof raw === 'string' ? String(raw) : JSON.stringify(raw) ?? ''
 }
 
-/** cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. */
-export function createCbrXmlDailySource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_XML_DAILY_ORIGIN, CBR_XML_DAILY_PATH), parseCbrXmlDaily)
+/**
+ * cbr-xml-daily.ru daily_json.js: the Bank of Russia set as JSON, for when cbr.ru is blocked. The archive
+ * holds one file per CBR value date and answers 404 for the days without a set.
+ */
+export function createCbrXmlDailySource (opts: SourceOptions = {}): DatedSource {
+  const origin = opts.origin ?? CBR_XML_DAILY_ORIGIN
+  const archiveUrl = (date: string): string => joinUrl(origin, `/archive/${date.replaceAll('-', '/')}/daily_json.js`)
+  return createDatedSource(ID, archiveUrl, parseCbrXmlDaily, { latestUrl: joinUrl(origin, CBR_XML_DAILY_PATH) })
 }

@@ -1,14 +1,15 @@
 import { z } from 'zod'
-import { fromDmy } from '../domain/dates.js'
+import { fromDmy, toDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, emit } from './checks.js'
+import { checkValueDate, clockOf, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
-import { createUrlSource } from './url-source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 import { createXmlParser, looksLikeHtml, parseXml } from './xml.js'
 
 export const CBR_ORIGIN = 'https://www.cbr.ru'
@@ -35,9 +36,11 @@ const ValuteSchema = z.object({
 /**
  * Parses XML_daily.asp (already decoded from windows-1251): RUB per Nominal units of each currency,
  * crossed through the USD row into units per USD. RUB itself is emitted as the USD row's value.
- * A date out of the value-date window (tomorrow's set is normal) throws RATES_SOURCE_DATE.
+ * A date out of the value-date window (tomorrow's set is normal), or after the `asked` date of an
+ * archive request, throws RATES_SOURCE_DATE.
  */
-export function parseCbr (text: string, { now }: ParseOptions): Quote[] {
+export function parseCbr (text: string, options: ParseOptions): Quote[] {
+  const now = clockOf(options)
   if (looksLikeHtml(text)) {
     const what = /ddos-guard/i.test(text) ? 'the DDoS-Guard browser check' : 'an HTML page'
     throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected XML, got ${what}`, 502)
@@ -49,6 +52,7 @@ export function parseCbr (text: string, { now }: ParseOptions): Quote[] {
   if (typeof root === 'string') throw new RatesError('RATES_SOURCE_PARSE', `${ID}: upstream said ${JSON.stringify(root)}`, 502)
   const date = fromDmy(root['@_Date'])
   if (date === undefined) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: ValCurs Date ${JSON.stringify(root['@_Date'])} is not DD.MM.YYYY`, 502)
+  rejectLaterDate(ID, date, options.asked)
   checkValueDate(ID, date, now)
 
   const rows: PivotRow[] = []
@@ -67,7 +71,11 @@ export function parseCbr (text: string, { now }: ParseOptions): Quote[] {
   return emit(ID, [pivotQuote(usd, opts), ...crossRows(ID, usd, rows, opts)], now)
 }
 
-/** Bank of Russia XML_daily.asp: all five currencies via RUB, one request. */
-export function createCbrSource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH), parseCbr)
+/**
+ * Bank of Russia XML_daily.asp: all five currencies via RUB, one request. The live poll reads the bare
+ * URL (the latest set, possibly tomorrow's); `date_req` asks for the set in force on a Moscow date.
+ */
+export function createCbrSource (opts: SourceOptions = {}): DatedSource {
+  const url = joinUrl(opts.origin ?? CBR_ORIGIN, CBR_PATH)
+  return createDatedSource(ID, (date) => `${url}?date_req=${toDmy(date, '/')}`, parseCbr, { latestUrl: url })
 }

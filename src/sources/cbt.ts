@@ -4,7 +4,7 @@ import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { parseDecimal, parseNominal } from './number.js'
 import type { Decimal } from './number.js'
-import { checkValueDate, collectQuotes, emit, isEmittable, quoteOf, rejectLaterDate } from './checks.js'
+import { checkValueDate, clockOf, collectQuotes, emit, isEmittable, quoteOf, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { joinUrl } from './source.js'
 import { PrintedCodeSchema } from './pivot.js'
@@ -74,7 +74,9 @@ function unitsPerUsd (row: Rate, usdTmt: number): Decimal {
  * digits than the `rate_tmt` cross. A payload dated after `asked`, or out of the value-date window,
  * throws RATES_SOURCE_DATE; a value out of any plausible range is skipped (TMT's own fails the payload).
  */
-export function parseCbt (text: string, { now, asked }: ParseOptions): Quote[] {
+export function parseCbt (text: string, options: ParseOptions): Quote[] {
+  const { asked } = options
+  const now = clockOf(options)
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <cbt_currency_rate> with a <date>`, 502)
   const root = doc.data.cbt_currency_rate

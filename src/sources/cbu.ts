@@ -3,7 +3,7 @@ import { fromDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { parseJson } from './json.js'
-import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import { checkValueDate, clockOf, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
@@ -36,7 +36,9 @@ interface Entry extends PivotRow {
  * RATES_SOURCE_EMPTY; a payload dated after `asked`, or out of the value-date window, throws
  * RATES_SOURCE_DATE.
  */
-export function parseCbu (text: string, { now, asked }: ParseOptions): Quote[] {
+export function parseCbu (text: string, options: ParseOptions): Quote[] {
+  const { asked } = options
+  const now = clockOf(options)
   const body = parseJson(ID, text)
   if (!Array.isArray(body)) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected a JSON array of rates`, 502)
   if (body.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: empty array, no rates`, 502)

@@ -23,6 +23,16 @@ export function checkValueDate (id: SourceId, date: string, now: Date): string {
 }
 
 /**
+ * The clock a payload's value date is judged by: the poll's, or, for a day asked from an archive, noon
+ * UTC of that day when it is earlier. A publication of years ago is then "too old" only when it is too
+ * old for the day it was asked for, while a date after the poll's clock stays in the future.
+ */
+export function clockOf ({ now, asked }: ParseOptions): Date {
+  const day = asked === undefined ? Number.NaN : Date.parse(`${asked}T12:00:00Z`)
+  return day < now.getTime() ? new Date(day) : now
+}
+
+/**
  * A payload dated after the date that was asked for is not a carry-forward but a wrong answer
  * (a clock or cache problem upstream); an earlier date is normal before publication and on holidays.
  */

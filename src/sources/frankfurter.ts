@@ -3,13 +3,14 @@ import { validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { isFutureValueDate, valueDateProblem, zoneOfSource } from '../domain/plausible.js'
-import { checkValueDate, collectQuotes, emit, quoteOf } from './checks.js'
+import { checkValueDate, clockOf, collectQuotes, emit, quoteOf, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { parseJson } from './json.js'
 import { parseDecimal } from './number.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
-import { createUrlSource } from './url-source.js'
+import type { SourceOptions } from './source.js'
+import { createDatedSource } from './url-source.js'
+import type { DatedSource } from './url-source.js'
 
 export const FRANKFURTER_ORIGIN = 'https://api.frankfurter.dev'
 export const FRANKFURTER_PATH = '/v2/rates?base=USD&quotes=KGS,KZT,RUB,TJS,TMT,UZS'
@@ -29,9 +30,11 @@ const MessageSchema = z.object({ message: z.string() })
  * Parses /v2/rates: an array of {date, base, quote, rate}. Each row carries its own value date (the
  * blend's providers publish on different days). Skipped: rows not based on USD, repeats of a currency,
  * and rows too old to use (one provider of the blend may have stopped). A row dated in the future throws
- * RATES_SOURCE_DATE: an upstream whose clock is wrong is wrong about every row.
+ * RATES_SOURCE_DATE: an upstream whose clock is wrong is wrong about every row; so does, for an archive
+ * request, a row dated after the `asked` date.
  */
-export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] {
+export function parseFrankfurter (text: string, options: ParseOptions): Quote[] {
+  const now = clockOf(options)
   const json = parseJson(ID, text)
   if (!Array.isArray(json)) {
     const message = MessageSchema.safeParse(json)
@@ -46,6 +49,7 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
   const quotes = collectQuotes(rows, (code, row) => {
     const date = validIso(row.date)
     if (date === undefined) return undefined
+    rejectLaterDate(ID, date, options.asked)
     if (isFutureValueDate(date, now, ID)) checkValueDate(ID, date, now)
     if (valueDateProblem(date, now, zoneOfSource(ID)) !== undefined) {
       tooOld = date
@@ -59,7 +63,8 @@ export function parseFrankfurter (text: string, { now }: ParseOptions): Quote[] 
   return emit(ID, quotes, now)
 }
 
-/** Frankfurter v2: a blend of the same central banks, used only to fill in. */
-export function createFrankfurterSource (opts: SourceOptions = {}): Source {
-  return createUrlSource(ID, joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH), parseFrankfurter)
+/** Frankfurter v2: a blend of the same central banks, used only to fill in; `date=` asks for a past day. */
+export function createFrankfurterSource (opts: SourceOptions = {}): DatedSource {
+  const url = joinUrl(opts.origin ?? FRANKFURTER_ORIGIN, FRANKFURTER_PATH)
+  return createDatedSource(ID, (date) => `${url}&date=${date}`, parseFrankfurter, { latestUrl: url })
 }

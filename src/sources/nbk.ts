@@ -3,7 +3,7 @@ import { fromDmy, toDmy } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
 import { parseJson } from './json.js'
-import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import { checkValueDate, clockOf, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
@@ -92,7 +92,9 @@ function readDocument (text: string): { items: Item[], rootDate: string | undefi
  * after `asked`, or out of the value-date window, throws RATES_SOURCE_DATE. An `<error>` envelope is a PARSE error (the request was
  * wrong); a well-formed document without items, or with only an `<info>` notice, is EMPTY.
  */
-export function parseNbk (text: string, { now, asked }: ParseOptions): Quote[] {
+export function parseNbk (text: string, options: ParseOptions): Quote[] {
+  const { asked } = options
+  const now = clockOf(options)
   const { items, rootDate } = readDocument(text)
   if (items.length === 0) throw new RatesError('RATES_SOURCE_EMPTY', `${ID}: no <item> rates`, 502)
   const usdItem = items.find((i) => i.code === 'USD')

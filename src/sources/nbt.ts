@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { fromDmy, validIso } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import type { Quote } from '../domain/rate.js'
-import { checkValueDate, emit, rejectLaterDate } from './checks.js'
+import { checkValueDate, clockOf, emit, rejectLaterDate } from './checks.js'
 import type { ParseOptions } from './checks.js'
 import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
@@ -37,7 +37,9 @@ const ValuteSchema = z.object({
  * snapshot, so the value date is always the payload's: earlier than `asked` is a carry-forward,
  * later (or out of the value-date window) throws RATES_SOURCE_DATE.
  */
-export function parseNbt (text: string, { now, asked }: ParseOptions): Quote[] {
+export function parseNbt (text: string, options: ParseOptions): Quote[] {
+  const { asked } = options
+  const now = clockOf(options)
   const doc = DocumentSchema.safeParse(parseXml(ID, text, parser))
   if (!doc.success) throw new RatesError('RATES_SOURCE_PARSE', `${ID}: expected <ValCurs Date="YYYY-MM-DD">`, 502)
   const root = doc.data.ValCurs

@@ -23,16 +23,22 @@ export function createUrlSource (id: SourceId, url: string, parse: PayloadParser
 /** A source whose upstream can be asked for the publication in force on one civil date. */
 export interface DatedSource extends Source {
   /**
-   * Quotes for `date` (YYYY-MM-DD in the publisher's zone): what the upstream answers for that day, which
-   * may be an earlier carry-forward, never a later date. fetchQuotes is fetchDay for today in that zone.
+   * The publication in force on `date` (YYYY-MM-DD in the publisher's calendar), in exactly one request:
+   * its quotes carry `date` or an earlier value date (a carry-forward), never a later one. `[]` when the
+   * archive answers 404 (no publication that day); every other failure rejects with a RatesError.
    */
   fetchDay: (ctx: FetchContext, date: string) => Promise<Quote[]>
 }
 
 export interface DatedUrlOptions {
   /**
-   * Earlier days tried, one at a time, while the upstream answers 404 for the day asked (a bank that
-   * publishes no file on its days off); every other failure is the fetch's. 0 by default.
+   * The undated URL of the latest publication, which the live poll reads. Without one, the live poll asks
+   * the dated URL for today's date in the publisher's zone.
+   */
+  latestUrl?: string
+  /**
+   * Live poll of the dated URL only: earlier days tried, one at a time, while the upstream answers 404
+   * for the day asked (a bank that publishes no file on its days off). 0 by default.
    */
   stepBackOn404?: number
 }
@@ -42,28 +48,40 @@ export function isDatedSource (source: Source): source is DatedSource {
   return typeof (source as Partial<DatedSource>).fetchDay === 'function'
 }
 
+function isNotFound (err: unknown): boolean {
+  return isRatesError(err, 'RATES_SOURCE_HTTP') && err.upstreamStatus === 404
+}
+
 /**
- * A source that GETs `urlOf(date)`, by default for today's date in the publisher's zone (from the poll's
- * clock: the undated URLs of these banks switch at their own midnight, or not at all). The parser is told
- * the date asked for, so a payload dated after it is refused; the value date always comes from the payload.
+ * A source with a dated archive URL `urlOf(date)` and a live poll of either its undated `latestUrl` or
+ * the dated URL for today in the publisher's zone (from the poll's clock: the undated URLs of some banks
+ * switch only at their own midnight). A dated answer is parsed with the date asked, so a payload dated
+ * after it is refused; the value date always comes from the payload.
  */
-export function createDatedSource (id: SourceId, urlOf: (date: string) => string, parse: PayloadParser, { stepBackOn404 = 0 }: DatedUrlOptions = {}): DatedSource {
-  async function fetchDay (ctx: FetchContext, date: string): Promise<Quote[]> {
-    if (validIso(date) !== date) throw new RangeError(`${id}: ${JSON.stringify(date)} is not a YYYY-MM-DD date`)
-    for (let back = 0; ; back++) {
-      const asked = addDays(date, -back)
-      try {
-        return parse((await fetchText(id, urlOf(asked), ctx)).text, { now: ctx.now, asked })
-      } catch (err) {
-        if (back >= stepBackOn404 || !isRatesError(err, 'RATES_SOURCE_HTTP') || err.upstreamStatus !== 404) throw err
-      }
-    }
-  }
+export function createDatedSource (id: SourceId, urlOf: (date: string) => string, parse: PayloadParser, { latestUrl, stepBackOn404 = 0 }: DatedUrlOptions = {}): DatedSource {
+  const fetchDated = async (ctx: FetchContext, asked: string): Promise<Quote[]> =>
+    parse((await fetchText(id, urlOf(asked), ctx)).text, { now: ctx.now, asked })
   return {
     id,
-    fetchDay,
+    async fetchDay (ctx, date) {
+      if (validIso(date) !== date) throw new RangeError(`${id}: ${JSON.stringify(date)} is not a YYYY-MM-DD date`)
+      try {
+        return await fetchDated(ctx, date)
+      } catch (err) {
+        if (isNotFound(err)) return []
+        throw err
+      }
+    },
     async fetchQuotes (ctx) {
-      return await fetchDay(ctx, civilDate(ctx.now, SOURCE_INFO[id].utcOffsetHours))
+      if (latestUrl !== undefined) return parse((await fetchText(id, latestUrl, ctx)).text, { now: ctx.now })
+      const today = civilDate(ctx.now, SOURCE_INFO[id].utcOffsetHours)
+      for (let back = 0; ; back++) {
+        try {
+          return await fetchDated(ctx, addDays(today, -back))
+        } catch (err) {
+          if (back >= stepBackOn404 || !isNotFound(err)) throw err
+        }
+      }
     }
   }
 }
