@@ -113,7 +113,8 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
   // A backfill save at the seq this copy holds: re-read the fields it names (what is read is at least as
   // new as the message, and applying a later publish's fixing again changes nothing). Behind: a gap.
   const refresh = async ({ seq, history = [], archive = [] }: Message): Promise<void> => {
-    if (seq < localSeq()) return // a re-read after the save already brought it
+    // the channel keeps order, so only a re-read made after the save can have moved the copy past it
+    if (seq < localSeq()) return
     if (seq > localSeq()) {
       await resync()
       return

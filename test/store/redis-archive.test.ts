@@ -194,3 +194,35 @@ t.test('a Redis that lost its data gets the archive and history back from the ne
   await until(() => a.archive().cbr !== undefined && b.archive().cbr !== undefined && c.archive().cbr !== undefined,
     { timeoutMs: HEARD_MS, what: 'every instance has the save' })
 })
+
+t.test('a follower re-reads the named fields at its seq, everything when behind, nothing when past it', async (t) => {
+  const { a, b, prefix } = await pair(t, url)
+  const client = raw(t, url)
+  const channel = `${prefix}updates`
+  const announce = async (seq: number, archive: string[], history: string[] = []): Promise<void> => {
+    await client.publish(channel, JSON.stringify({ seq, archive, history }))
+  }
+  const published = await a.publish(publishInput(fiveRates()))
+  await until(() => b.snapshot()?.seq === published.seq, { timeoutMs: HEARD_MS, what: 'the follower is current' })
+
+  // written behind the store's back, each announced differently
+  await client.hset(`${prefix}archive`, { nbk: JSON.stringify(nbk), cbr: JSON.stringify(cbr), cbu: JSON.stringify(cbr) })
+  await announce(published.seq - 1, ['cbu'])
+  await announce(published.seq, ['nbk'])
+  await until(() => b.archive().nbk !== undefined, { timeoutMs: HEARD_MS, what: 'the follower re-read nbk' })
+  t.same(b.archive(), { nbk }, 'an older announcement is skipped, and only the named field is read at the same seq')
+
+  await announce(published.seq + 1, ['nbk'])
+  await until(() => b.archive().cbr !== undefined, { timeoutMs: HEARD_MS, what: 'the follower re-read everything' })
+  t.same(b.archive(), { nbk, cbr, cbu: cbr }, 'an announcement ahead of the copy is a gap: everything is re-read')
+  t.equal(b.snapshot()?.seq, published.seq)
+
+  await client.hset(`${prefix}history`, 'KZT', '[{"date": "2024-01')
+  await announce(published.seq, [], ['KZT'])
+  await until(() => !b.health().ok, { timeoutMs: HEARD_MS, what: 'the follower notices the invalid history' })
+  t.same(b.health().reasons, ['redis state invalid'])
+  t.same(b.history('KZT'), a.history('KZT'), 'the copy is kept')
+  await client.hset(`${prefix}history`, 'KZT', JSON.stringify(a.history('KZT')))
+  await announce(published.seq + 1, [])
+  await until(() => b.health().ok, { timeoutMs: HEARD_MS, what: 'the follower recovers' })
+})
