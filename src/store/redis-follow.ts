@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
-import { loadState, MessageSchema } from './redis-io.js'
-import type { Message, RedisKeys } from './redis-io.js'
+import { loadFields, loadState, MessageSchema } from './redis-io.js'
+import type { Fields, Message, RedisKeys } from './redis-io.js'
 import { applyPublish } from './state.js'
 import type { LocalState, StoreState } from './state.js'
 import type { SnapshotListener, StoreLog } from './store.js'
@@ -18,6 +18,8 @@ export interface RedisFollowerOptions {
   /** The engine's one queue: publishes, saves and re-reads never work from a state another is replacing. */
   serial: <T>(fn: () => Promise<T>) => Promise<T>
   log: StoreLog
+  /** This instance's name on the channel: the archive updates it wrote itself are already in its copy. */
+  origin: string
   /** Both connections are ready (again). */
   onReady: () => void
   /** A connection closed: what needs Redis to answer (the lock) ends now. */
@@ -50,7 +52,15 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
   let inSync = false
   let syncError: string | undefined
   let stopped = false
+  let dropped = ''
   const localSeq = (): number => local.current().snapshot?.seq ?? 0
+
+  // every re-read meets the same bad entry again: log it when the set changes, not once per read
+  const reportDropped = (lines: string[], whole: boolean): void => {
+    const now = lines.join('; ')
+    if (lines.length > 0 && now !== dropped) log.warn({ dropped: lines }, 'invalid archive entries in redis left out')
+    if (whole || lines.length > 0) dropped = now
+  }
 
   const adopt = (next: StoreState): void => {
     const previous = local.replace(next)
@@ -60,7 +70,9 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
   const resync = async (): Promise<number> => {
     let stored: StoreState
     try {
-      stored = await loadState(redis, keys.all)
+      const loaded = await loadState(redis, keys.all)
+      stored = loaded.value
+      reportDropped(loaded.dropped, true)
     } catch (err) {
       if (err instanceof z.ZodError || err instanceof SyntaxError) {
         const problem = err instanceof z.ZodError ? describeIssues(err) : err.message.slice(0, 200)
@@ -84,8 +96,48 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
     serial(resync).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
   }
 
+  const withFields = (state: StoreState, fields: Fields): StoreState => {
+    const history = { ...state.history }
+    const archive = { ...state.archive }
+    for (const [base, fixings] of Object.entries(fields.history)) {
+      if (fixings === undefined) delete history[base]
+      else history[base] = fixings
+    }
+    for (const [id, entry] of Object.entries(fields.archive)) {
+      if (entry === undefined) delete archive[id]
+      else archive[id] = entry
+    }
+    return { ...state, history, archive }
+  }
+
+  // A backfill save at the seq this copy holds: re-read the fields it names (what is read is at least as
+  // new as the message, and applying a later publish's fixing again changes nothing). Behind: a gap.
+  const refresh = async ({ seq, history = [], archive = [] }: Message): Promise<void> => {
+    // the channel keeps order, so only a re-read made after the save can have moved the copy past it
+    if (seq < localSeq()) return
+    if (seq > localSeq()) {
+      await resync()
+      return
+    }
+    let fields: Fields
+    try {
+      const loaded = await loadFields(redis, keys.all, history, archive)
+      fields = loaded.value
+      reportDropped(loaded.dropped, false)
+    } catch (err) {
+      if (err instanceof z.ZodError || err instanceof SyntaxError) {
+        await resync()
+        return
+      }
+      throw err
+    }
+    local.replace(withFields(local.current(), fields))
+  }
+
   // the next seq is applied from the message itself; a gap (missed messages) or a bare seq means a full re-read
-  const follow = async ({ seq, snapshot, fixings, observations }: Message): Promise<void> => {
+  const follow = async (message: Message): Promise<void> => {
+    const { seq, snapshot, fixings, observations } = message
+    if (message.archive !== undefined || message.history !== undefined) return await refresh(message)
     if (seq <= localSeq()) return
     if (seq === localSeq() + 1 && snapshot?.seq === seq && fixings !== undefined && observations !== undefined) {
       const next = applyPublish(local.current(), { rates: snapshot.rates, fixings, observations }, quote, new Date(snapshot.updatedAt), seq, local.keep)
@@ -122,7 +174,9 @@ export function createRedisFollower (options: RedisFollowerOptions): RedisFollow
       log.warn({ err }, 'ignored an invalid update message')
       return
     }
-    if (message.seq <= localSeq()) return
+    const saved = message.archive !== undefined || message.history !== undefined
+    // a save keeps the seq, so only its writer can tell it is already applied
+    if (saved ? message.origin === options.origin : message.seq <= localSeq()) return
     serial(() => follow(message)).catch((err: unknown) => { log.warn({ err }, 'redis resync failed') })
   })
 

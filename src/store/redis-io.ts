@@ -1,20 +1,23 @@
 import { Redis } from 'ioredis'
 import { z } from 'zod'
-import { FixingSchema, ObservationSchema, SnapshotSchema } from '../domain/rate.js'
-import type { Fixing, Snapshot } from '../domain/rate.js'
+import { SourceArchiveSchema } from '../domain/archive.js'
+import type { Archive, SourceArchive } from '../domain/archive.js'
+import { CurrencySchema, FixingSchema, ObservationSchema, SnapshotSchema, SourceIdSchema } from '../domain/rate.js'
+import type { Fixing } from '../domain/rate.js'
 import type { StoreState } from './state.js'
 import type { EngineHealth } from './store.js'
+import { describeIssues } from './validate.js'
 
 /** One key space: its keys in the order every script takes them, and its update channel. */
 export interface RedisKeys {
-  /** lock, seq, snapshot, history, observations: KEYS[1..5] of every script. */
+  /** lock, seq, snapshot, history, observations, archive: KEYS[1..6] of every script. */
   all: string[]
   lock: string
   channel: string
 }
 
 export function redisKeys (prefix: string): RedisKeys {
-  const all = ['lock', 'seq', 'snapshot', 'history', 'observations'].map((k) => `${prefix}${k}`)
+  const all = ['lock', 'seq', 'snapshot', 'history', 'observations', 'archive'].map((k) => `${prefix}${k}`)
   return { all, lock: all[0] as string, channel: `${prefix}updates` }
 }
 
@@ -62,78 +65,103 @@ export function redisHealth ({ redis, sub, answering, syncError, inSync }: Redis
   return reason === undefined ? { ok: true, reasons: [] } : { ok: false, reasons: [reason] }
 }
 
-// KEYS: lock, seq, snapshot, history, observations. ARGV: token, then per script below.
-// Every write first checks that the lock still holds this instance's token: a paused ex-leader cannot overwrite.
-// PUBLISH: floor seq, snapshot JSON without its opening brace, observations, channel, fixings, history base/JSON pairs.
-// The floor keeps seq increasing even if Redis lost its data (restart without persistence, empty replica).
-// The message carries the whole publish, so a follower that is current applies it without a read.
-export const PUBLISH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local seq = redis.call('INCR', KEYS[2])
-local floor = tonumber(ARGV[2])
-if seq <= floor then seq = floor + 1; redis.call('SET', KEYS[2], seq) end
-local snapshot = '{"seq":' .. seq .. ',' .. ARGV[3]
-redis.call('SET', KEYS[3], snapshot)
-redis.call('SET', KEYS[5], ARGV[4])
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. seq .. ',"snapshot":' .. snapshot .. ',"fixings":' .. ARGV[6] .. ',"observations":' .. ARGV[4] .. '}')
-return seq`
-// RESTORE: seq, snapshot JSON, observations, channel, history pairs; only over an older (or lost) state.
-export const RESTORE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[3], ARGV[3])
-redis.call('SET', KEYS[5], ARGV[4])
-redis.call('DEL', KEYS[4])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', ARGV[5], '{"seq":' .. ARGV[2] .. '}')
-return 1`
-// SAVE: observations.
-export const SAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[5], ARGV[2])
-return 1`
-
-const historyPairs = (state: StoreState, bases: string[]): string[] =>
-  bases.flatMap((base) => [base, JSON.stringify(state.history[base] ?? [])])
-
-/** PUBLISH's arguments after the token, for `next` (a publish applied under any seq: the script allocates it). */
-export function publishArgs (floor: number, next: StoreState, fixings: Record<string, Fixing>, channel: string): Array<string | number> {
-  const { seq: _allocatedByTheScript, ...rest } = next.snapshot as Snapshot
-  return [floor, JSON.stringify(rest).slice(1), JSON.stringify(next.observations), channel, JSON.stringify(fixings),
-    ...historyPairs(next, Object.keys(fixings))]
-}
-
-/** RESTORE's arguments after the token: the whole of `state`, which holds a snapshot. */
-export function restoreArgs (state: StoreState, channel: string): Array<string | number> {
-  const snapshot = state.snapshot as Snapshot
-  return [snapshot.seq, JSON.stringify(snapshot), JSON.stringify(state.observations), channel,
-    ...historyPairs(state, Object.keys(state.history))]
-}
-
 const HistorySchema = z.array(FixingSchema)
 const ObservationsSchema = z.array(ObservationSchema)
-/** An update on the channel: the whole publish, or a bare seq that asks followers to re-read. */
+/**
+ * An update on the channel: the whole publish; a bare seq that asks followers to re-read; or, from a
+ * backfill save, the archive sources and history bases it changed at that (unchanged) seq and its writer.
+ */
 export const MessageSchema = z.object({
   seq: z.number().int().nonnegative(),
   snapshot: SnapshotSchema.optional(),
   fixings: z.record(z.string(), FixingSchema).optional(),
-  observations: ObservationsSchema.optional()
+  observations: ObservationsSchema.optional(),
+  archive: z.array(SourceIdSchema).optional(),
+  history: z.array(CurrencySchema).optional(),
+  origin: z.string().optional()
 })
 export type Message = z.infer<typeof MessageSchema>
 
-/** Reads the stored state in one transaction; throws a ZodError or SyntaxError when it is not valid. */
-export async function loadState (redis: Redis, keys: string[]): Promise<StoreState> {
-  const replies = await redis.multi().get(keys[2] as string).hgetall(keys[3] as string).get(keys[4] as string).exec()
-  const [snapshot, history, observations] = (replies ?? []).map(([err, value]) => {
+/** What was read, and a line per archive entry left out because it did not parse. */
+export interface Loaded<T> {
+  value: T
+  dropped: string[]
+}
+
+function unwrap (replies: Array<[Error | null, unknown]> | null): unknown[] {
+  return (replies ?? []).map(([err, value]) => {
     if (err !== null) throw err
     return value
-  }) as [string | null, Record<string, string>, string | null]
-  return {
-    snapshot: snapshot === null ? undefined : SnapshotSchema.parse(JSON.parse(snapshot)),
-    history: Object.fromEntries(Object.entries(history).map(([base, json]) => [base, HistorySchema.parse(JSON.parse(json))])),
-    observations: observations === null ? [] : ObservationsSchema.parse(JSON.parse(observations)),
-    archive: {}
+  })
+}
+
+/** One source's archive progress, or undefined (named in `dropped`) when it does not parse: backfill asks its dates again. */
+function parseArchiveEntry (id: string, json: string, dropped: string[]): SourceArchive | undefined {
+  const label = `archive[${JSON.stringify(id.slice(0, 24))}]`
+  try {
+    if (!SourceIdSchema.safeParse(id).success) throw new Error('not a source id')
+    const parsed = SourceArchiveSchema.safeParse(JSON.parse(json))
+    if (parsed.success) return parsed.data
+    dropped.push(`${label}: ${describeIssues(parsed.error)}`)
+  } catch (err) {
+    dropped.push(`${label}: ${(err as Error).message.slice(0, 120)}`)
   }
+  return undefined
+}
+
+function parseArchive (fields: Record<string, string>, dropped: string[]): Archive {
+  const archive: Archive = {}
+  for (const [id, json] of Object.entries(fields)) {
+    const entry = parseArchiveEntry(id, json, dropped)
+    if (entry !== undefined) archive[id] = entry
+  }
+  return archive
+}
+
+/**
+ * Reads the stored state in one transaction; throws a ZodError or SyntaxError when the snapshot, history or
+ * observations are not valid. A bad archive entry is dropped alone. A state written before the archive
+ * existed (no archive key, fixings without sources) reads whole: sources default to [].
+ */
+export async function loadState (redis: Redis, keys: string[]): Promise<Loaded<StoreState>> {
+  const [snapshot, history, observations, archive] = unwrap(await redis.multi().get(keys[2] as string)
+    .hgetall(keys[3] as string).get(keys[4] as string).hgetall(keys[5] as string).exec()) as
+    [string | null, Record<string, string>, string | null, Record<string, string>]
+  const dropped: string[] = []
+  return {
+    value: {
+      snapshot: snapshot === null ? undefined : SnapshotSchema.parse(JSON.parse(snapshot)),
+      history: Object.fromEntries(Object.entries(history).map(([base, json]) => [base, HistorySchema.parse(JSON.parse(json))])),
+      observations: observations === null ? [] : ObservationsSchema.parse(JSON.parse(observations)),
+      archive: parseArchive(archive, dropped)
+    },
+    dropped
+  }
+}
+
+/** Some fields of the history and archive hashes; undefined where the field is absent (or, for the archive, invalid). */
+export interface Fields {
+  history: Record<string, Fixing[] | undefined>
+  archive: Record<string, SourceArchive | undefined>
+}
+
+/** Reads the named history bases and archive sources in one transaction; throws as loadState does for a bad history. */
+export async function loadFields (redis: Redis, keys: string[], bases: string[], sources: string[]): Promise<Loaded<Fields>> {
+  const multi = redis.multi()
+  // HMGET needs at least one field
+  if (bases.length > 0) multi.hmget(keys[3] as string, ...bases)
+  if (sources.length > 0) multi.hmget(keys[5] as string, ...sources)
+  const replies = unwrap(await multi.exec()) as Array<Array<string | null>>
+  const histories = bases.length > 0 ? replies[0] ?? [] : []
+  const archives = sources.length > 0 ? replies.at(-1) ?? [] : []
+  const dropped: string[] = []
+  const history = Object.fromEntries(bases.map((base, i) => {
+    const json = histories[i]
+    return [base, json === null || json === undefined ? undefined : HistorySchema.parse(JSON.parse(json))]
+  }))
+  const archive = Object.fromEntries(sources.map((id, i) => {
+    const json = archives[i]
+    return [id, json === null || json === undefined ? undefined : parseArchiveEntry(id, json, dropped)]
+  }))
+  return { value: { history, archive }, dropped }
 }

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto'
 import { RatesError } from '../domain/errors.js'
 import type { Snapshot } from '../domain/rate.js'
 import { createChangeFeed } from './changes.js'
 import { createLeaderElection } from './leader.js'
 import { createAnswerProbe } from './redis-probe.js'
 import { createRedisFollower } from './redis-follow.js'
-import { createConnections, PUBLISH, publishArgs, redisHealth, redisKeys, RESTORE, restoreArgs, SAVE } from './redis-io.js'
-import { applyPublish, createLocalState } from './state.js'
+import { createConnections, redisHealth, redisKeys } from './redis-io.js'
+import { ARCHIVE, archiveArgs, PUBLISH, publishArgs, RESTORE, restoreArgs, SAVE } from './redis-scripts.js'
+import { applyArchive, applyPublish, createLocalState } from './state.js'
 import { SILENT_LOG } from './store.js'
-import type { PublishInput, Store, StoreLog } from './store.js'
+import type { ArchiveUpdate, PublishInput, Store, StoreLog } from './store.js'
 import { checkObservations } from './validate.js'
 
 export interface RedisStoreOptions {
@@ -48,6 +50,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
   const { redis, sub } = createConnections(url, { name, commandTimeoutMs, connectTimeoutMs: Math.max(lockMs, 1000), retryMinMs, retryMaxMs })
   const local = createLocalState(quote, undefined, options.historyDays)
   const changes = createChangeFeed()
+  const origin = randomUUID()
   let closing: Promise<void> | undefined
 
   let chain: Promise<unknown> = Promise.resolve()
@@ -66,6 +69,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     emit: changes.emit,
     serial,
     log,
+    origin,
     onReady: () => { probe.reset() },
     // the lock cannot be renewed from here: stop leading now rather than when a renewal fails
     onDown: () => { election.lose('redis connection lost') }
@@ -112,6 +116,13 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
     return snapshot
   })
 
+  // no new seq: the snapshot stays, followers re-read the fields the message names
+  const saveArchive = (update: ArchiveUpdate): Promise<void> => serial(async () => {
+    const next = applyArchive(local.current(), update, local.keep)
+    await fenced(ARCHIVE, archiveArgs(next, update, keys.channel, origin))
+    local.replace(next)
+  })
+
   const probe = createAnswerProbe({
     connections: [redis, sub],
     intervalMs: renewMs,
@@ -135,7 +146,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Sto
       await fenced(SAVE, [JSON.stringify(observations)])
       local.replace({ ...local.current(), observations })
     }),
-    saveArchive: (update) => serial(async () => { local.saveArchive(update) }),
+    saveArchive,
     subscribe: changes.subscribe,
     health: () => redisHealth({ redis, sub, answering: probe.answering, syncError: follower.syncError(), inSync: follower.inSync() }),
     leadership: { isLeader: election.isLeader, onChange: election.onChange },

@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { SnapshotSchema } from '../../src/domain/rate.js'
-import type { Observation, Snapshot } from '../../src/domain/rate.js'
+import type { SourceArchive } from '../../src/domain/archive.js'
+import type { Fixing, Observation, Snapshot } from '../../src/domain/rate.js'
 import { HISTORY_DAYS } from '../../src/store/store.js'
 import type { PublishInput, Store } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
@@ -16,6 +17,18 @@ export function observation (source: string, base: string, inverse: number, date
 /** YYYY-MM-DD of the n-th day after 2024-01-01. */
 export function day (n: number): string {
   return new Date(Date.UTC(2024, 0, 1 + n)).toISOString().slice(0, 10)
+}
+
+/** A fixing of `inverse` units per USD on `date`, made from `sources`. */
+export function fixing (date: string, inverse: number, sources = ['nbk']): Fixing {
+  return { date, price: 1 / inverse, inverse, basis: 'official', sources }
+}
+
+/** One source's archive progress: `from`..`to` asked, and the quotes of the given dates. */
+export function sourceArchive (from: string, to: string, quotes: Record<string, Record<string, number>> = {}): SourceArchive {
+  const dated = Object.fromEntries(Object.entries(quotes).map(([date, bases]) =>
+    [date, Object.fromEntries(Object.entries(bases).map(([base, inverse]) => [base, [inverse, 1e-6] as [number, number]]))]))
+  return { asked: [[from, to]], quotes: dated }
 }
 
 /** What a public readiness reason looks like: a few lower-case words, no paths, addresses, numbers or error texts. */
@@ -153,6 +166,58 @@ export function conformance (t: Test, name: string, factory: StoreFactory, { set
       t.same(store.health(), { ok: true, reasons: [] }, 'a refused publish is not an engine failure')
       const next = await store.publish(publishInput(fiveRates({ KZT: 512 })))
       t.equal(next.seq, published.seq + 1, 'the refused publishes used up no seq')
+    })
+
+    t.test('saveArchive stores progress per source and upserts fixings; seq stays and nobody is told', async (t) => {
+      const store = await factory(t)
+      t.same(store.archive(), {})
+      const published = await store.publish(publishInput([rate('KZT', 512, { date: day(3) })]))
+      let notified = 0
+      store.subscribe(() => { notified++ })
+      const nbk = sourceArchive(day(0), day(2), { [day(0)]: { KZT: 510 }, [day(2)]: { KZT: 511 } })
+      await store.saveArchive({ archive: { nbk }, fixings: { KZT: [fixing(day(2), 511), fixing(day(0), 510)], UZS: [fixing(day(1), 12000, ['cbu'])] } })
+      t.same(store.archive(), { nbk })
+      t.same(store.history('KZT').map((f) => [f.date, f.inverse, f.sources]), [[day(0), 510, ['nbk']], [day(2), 511, ['nbk']], [day(3), 512, ['cbr']]])
+      t.same(store.history('UZS'), [fixing(day(1), 12000, ['cbu'])])
+
+      const cbr = sourceArchive(day(0), day(1))
+      const nbkMore = sourceArchive(day(0), day(4), { [day(0)]: { KZT: 510 } })
+      await store.saveArchive({ archive: { cbr, nbk: nbkMore }, fixings: { KZT: [fixing(day(0), 509, ['nbk', 'cbr'])] } })
+      t.same(store.archive(), { nbk: nbkMore, cbr }, 'a source given again is replaced whole; the others stay')
+      t.same(store.history('KZT')[0], fixing(day(0), 509, ['nbk', 'cbr']), 'a date already held is replaced')
+      t.equal(store.history('KZT').length, 3)
+      t.same(store.snapshot(), published, 'the snapshot and its seq stay')
+      await delay(settleMs)
+      t.equal(notified, 0, 'a save notifies nobody')
+      t.equal((await store.publish(publishInput(fiveRates()))).seq, published.seq + 1)
+      t.same(store.archive(), { nbk: nbkMore, cbr }, 'a publish keeps the archive')
+    })
+
+    t.test(`saveArchive keeps the newest ${HISTORY_DAYS} fixings per base`, async (t) => {
+      const store = await factory(t)
+      const fixings = Array.from({ length: HISTORY_DAYS + 3 }, (_, i) => fixing(day(i), 87 + i / 1000))
+      await store.saveArchive({ archive: {}, fixings: { KGS: fixings } })
+      const history = store.history('KGS')
+      t.equal(history.length, HISTORY_DAYS)
+      t.equal(history[0]?.date, day(3))
+      t.equal(history.at(-1)?.date, day(HISTORY_DAYS + 2))
+    })
+
+    t.test('an archive update that would not parse back is refused and changes nothing', async (t) => {
+      const store = await factory(t)
+      const nbk = sourceArchive(day(0), day(1))
+      await store.saveArchive({ archive: { nbk }, fixings: { KZT: [fixing(day(0), 510)] } })
+      const invalid: Array<[string, Parameters<Store['saveArchive']>[0]]> = [
+        ['a quote of Infinity', { archive: { cbr: sourceArchive(day(0), day(0), { [day(0)]: { KZT: Infinity } }) }, fixings: {} }],
+        ['a source id with a slash', { archive: { 'c/r': sourceArchive(day(0), day(0)) }, fixings: {} }],
+        ['a fixing of NaN', { archive: { nbk: sourceArchive(day(0), day(3)) }, fixings: { KZT: [fixing(day(1), Number.NaN)] } }],
+        ['a base that is not a currency', { archive: {}, fixings: { '../KZT': [fixing(day(1), 511)] } }]
+      ]
+      for (const [what, update] of invalid) {
+        await t.rejects(store.saveArchive(update), { name: 'RatesError', code: 'RATES_STORE' }, what)
+      }
+      t.same(store.archive(), { nbk })
+      t.same(store.history('KZT'), [fixing(day(0), 510)])
     })
 
     t.test('close resolves', async (t) => {

@@ -12,7 +12,7 @@ import type { Store, StoreLog } from '../../src/store/store.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
 import { NO_COVERAGE } from '../support/process.js'
 import { until } from '../support/until.js'
-import { conformance, day, observation, PUBLIC_REASON } from './conformance.js'
+import { conformance, day, fixing, observation, PUBLIC_REASON, sourceArchive } from './conformance.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WRITER = fileURLToPath(new URL('../support/embedded-writer.ts', import.meta.url))
@@ -295,4 +295,66 @@ t.test('a state file with history or observations of the wrong shape keeps the r
   t.same(store.history('KZT'), [])
   t.same(store.observations(), [])
   t.match(log.warnings, [[{ dropped: ['history', 'observations'] }, 'invalid entries dropped from the state file']])
+})
+
+t.test('a version 1 state file (fixings without sources, no archive) loads whole; the next write is version 2', async (t) => {
+  const dir = t.testdir()
+  const snapshot = { seq: 4, quote: 'USD', updatedAt: '2024-01-04T06:00:00.000Z', rates: fiveRates() }
+  const old = (date: string, inverse: number): object => ({ date, price: 1 / inverse, inverse, basis: 'official' })
+  const observations = [observation('nbk', 'KZT', 512)]
+  await writeFile(join(dir, STATE_FILE), JSON.stringify({
+    format: 'fx-ticker/state',
+    version: 1,
+    snapshot,
+    history: { KZT: [old(day(0), 510), old(day(1), 511), old(day(2), 512)], UZS: [old(day(2), 12000)] },
+    observations
+  }))
+  const log = recordingLog()
+  const store = await open(t, dir, log)
+  t.same(store.snapshot(), snapshot)
+  t.same(store.history('KZT'), [fixing(day(0), 510, []), fixing(day(1), 511, []), fixing(day(2), 512, [])], 'every fixing, with no sources')
+  t.same(store.history('UZS'), [fixing(day(2), 12000, [])])
+  t.same(store.observations(), observations)
+  t.same(store.archive(), {})
+  t.same(log.warnings, [], 'nothing dropped')
+  t.notOk((await readdir(dir)).some((n) => n.includes('.corrupt-')), 'nothing set aside')
+
+  const nbk = sourceArchive(day(0), day(3), { [day(3)]: { KZT: 513 } })
+  await store.saveArchive({ archive: { nbk }, fixings: { KZT: [fixing(day(3), 513)] } })
+  const file = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8'))
+  t.equal(file.version, 2)
+  t.same(file.archive, { nbk })
+  t.same(file.history.KZT.map((f: { date: string, sources: string[] }) => [f.date, f.sources]), [[day(0), []], [day(1), []], [day(2), []], [day(3), ['nbk']]])
+  t.same(file.history.UZS, [fixing(day(2), 12000, [])])
+  t.equal(file.snapshot.seq, 4)
+})
+
+t.test('the archive survives a restart', async (t) => {
+  const dir = t.testdir()
+  const first = await open(t, dir)
+  const nbk = sourceArchive(day(0), day(2), { [day(0)]: { KZT: 510 } })
+  const cbr = sourceArchive(day(1), day(1))
+  await first.saveArchive({ archive: { nbk }, fixings: { KZT: [fixing(day(0), 510)] } })
+  await first.saveArchive({ archive: { cbr }, fixings: {} })
+  await first.close()
+  const second = await open(t, dir)
+  t.same(second.archive(), { nbk, cbr })
+  t.same(second.history('KZT'), [fixing(day(0), 510)])
+  t.equal(second.snapshot(), undefined, 'a save is not a publish')
+})
+
+t.test('an invalid archive entry in the state file is dropped alone', async (t) => {
+  const nbk = sourceArchive(day(0), day(2), { [day(0)]: { KZT: 510 } })
+  const { dir, before } = await edited(t, (file) => {
+    file.archive = { nbk, cbr: { asked: [[day(0), 'soon']], quotes: {} }, cbu: { ...nbk, quotes: { [day(0)]: { KZT: [null, 0] } } } }
+  })
+  const log = recordingLog()
+  const store = await open(t, dir, log)
+  t.same(store.archive(), { nbk })
+  t.same(store.snapshot(), before.snapshot())
+  t.same(store.history('KZT'), before.history('KZT'))
+  t.same(store.observations(), before.observations())
+  t.equal(log.warnings.length, 1)
+  t.match((log.warnings[0]?.[0] as { dropped: string[] }).dropped, [/^archive\["cbr"\]: /, /^archive\["cbu"\]: /])
+  t.notOk((await readdir(dir)).some((n) => n.includes('.corrupt-')), 'nothing was set aside')
 })

@@ -1,48 +1,17 @@
-import { Redis } from 'ioredis'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
-import type { Test } from 'tap'
 import type { Snapshot } from '../../src/domain/rate.js'
-import { createRedisStore } from '../../src/store/redis.js'
-import type { RedisStoreOptions } from '../../src/store/redis.js'
-import type { Store } from '../../src/store/store.js'
 import { startRedis } from '../support/redis.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
 import { until } from '../support/until.js'
 import { conformance, day, PUBLIC_REASON } from './conformance.js'
-
-const LOCK_MS = 600
-const RENEW_MS = 150
-/** The default command timeout of the engine for these settings: max(1000, renewMs). */
-const COMMAND_TIMEOUT_MS = Math.max(1000, LOCK_MS - RENEW_MS)
-let prefixes = 0
-
-async function open (t: Test, url: string, options: Partial<RedisStoreOptions> = {}): Promise<Store> {
-  const store = await createRedisStore({ url, quote: 'USD', lockMs: LOCK_MS, renewMs: RENEW_MS, retryMaxMs: 100, ...options })
-  t.teardown(() => store.close())
-  return store
-}
-
-function raw (t: Test, url: string): Redis {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 })
-  client.on('error', () => {})
-  t.teardown(() => { client.disconnect() })
-  return client
-}
-
-/** Two instances sharing one key space; `a` is created first and so leads. */
-async function pair (t: Test, url: string, b: Partial<RedisStoreOptions> = {}): Promise<{ a: Store, b: Store, prefix: string }> {
-  const prefix = `fx-test-${process.pid}-${++prefixes}:`
-  const first = await open(t, url, { keyPrefix: prefix, name: 'a' })
-  const second = await open(t, url, { keyPrefix: prefix, name: 'b', ...b })
-  return { a: first, b: second, prefix }
-}
+import { COMMAND_TIMEOUT_MS, freshPrefix, LOCK_MS, open, pair, raw, RENEW_MS } from './redis-stores.js'
 
 const server = process.env.REDIS_URL === undefined ? await startRedis(t) : undefined
 const url = process.env.REDIS_URL ?? (server as { url: string }).url
 
 conformance(t, 'redis', async (t) => {
-  const store = await open(t, url, { keyPrefix: `fx-test-${process.pid}-${++prefixes}:` })
+  const store = await open(t, url, { keyPrefix: freshPrefix() })
   await until(() => store.leadership.isLeader(), { timeoutMs: 3000, what: 'the lone store leads' })
   return store
 })
@@ -175,7 +144,7 @@ t.test('after an outage with the data kept, a follower catches up with what it m
 })
 
 t.test('a stored state that fails validation is not served, and health says so', async (t) => {
-  const prefix = `fx-test-${process.pid}-${++prefixes}:`
+  const prefix = freshPrefix()
   const client = raw(t, url)
   await client.set(`${prefix}snapshot`, JSON.stringify({ seq: 3, quote: 'USD', updatedAt: 'yesterday', rates: [] }))
   const warnings: string[] = []
@@ -233,7 +202,7 @@ t.test('a Redis that hangs before an instance starts: the instance is not ready 
   const own = await startRedis(t)
   own.pause()
   const startedAt = Date.now()
-  const store = await open(t, own.url, { keyPrefix: `fx-test-${process.pid}-${++prefixes}:`, commandTimeoutMs: 300 })
+  const store = await open(t, own.url, { keyPrefix: freshPrefix(), commandTimeoutMs: 300 })
   t.equal(store.health().ok, false, `not ready once created (${Date.now() - startedAt} ms)`)
   t.match(store.health().reasons, [PUBLIC_REASON])
   t.equal(store.leadership.isLeader(), false)
