@@ -109,7 +109,9 @@ const histories = <T extends z.ZodType>(description: string, schema: T) => ({
 /** The answers of the REST routes, as documented in /openapi.json and serialised by fastify. */
 export const restResponses = {
   snapshot: documented('The current snapshot, filtered by `symbols`', SnapshotSchema, { headers: CACHED }),
-  rate: documented('The current rate of the base, or with `at` the fixing in force on that date', RateAnswerSchema, { headers: CACHED }),
+  rate: documented('The current rate of the base, or with `at` the fixing in force on that date', RateAnswerSchema, {
+    headers: { ETag: { type: 'string', description: 'The snapshot `seq` and the base, or with `at` a hash of the body: send it back in If-None-Match' }, ...CACHE_CONTROL }
+  }),
   history: histories('The fixings of the range, oldest first', HistorySchema),
   histories: histories('The fixings of the range per base, in the order of `symbols`', HistoriesSchema),
   notModified: bodiless('The If-None-Match ETag is still current', ETAG),
