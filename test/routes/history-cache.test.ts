@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Fixing } from '../../src/domain/rate.js'
-import { createHistoryViews } from '../../src/routes/history-views.js'
+import { createHistoryViews, rateAt } from '../../src/routes/history-views.js'
 import { RateSchema } from '../../src/domain/rate.js'
 import { RateAtSchema } from '../../src/routes/schemas.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
@@ -157,4 +157,12 @@ t.test('bodies are built once per history version, range and format, in a bounde
   t.not(small.one('KZT', { from: FIRST, to: undefined }, 'csv'), big, 'a body over the byte budget is served but not kept')
   const a = small.one('KZT', range, 'json')
   t.equal(small.one('KZT', range, 'json'), a, 'small ones are kept')
+})
+
+t.test('the change of a past rate skips a fixing no rate can have, as the published change does', async (t) => {
+  const f = (date: string, inverse: number): Fixing => ({ date, price: 1 / inverse, inverse, basis: 'official', sources: ['nbk'] })
+  const fixings = [f('2026-03-10', 500), f('2026-03-11', 1e-12), f('2026-03-12', 500)]
+  t.match(rateAt('KZT', 'USD', fixings, '2026-03-12'), { date: '2026-03-12', change: { pct: 0, abs: 0, prevDate: '2026-03-10' } })
+  t.equal(Object.is(rateAt('KZT', 'USD', fixings, '2026-03-12')?.change?.abs, -0), false, 'never -0')
+  t.equal(rateAt('KZT', 'USD', fixings, '2026-03-09'), null)
 })

@@ -179,6 +179,8 @@ t.test('Accept chooses CSV or JSON; format overrides it; JSON is the default', a
     ['application/json;q=0.5, text/csv', '', 'csv'],
     ['text/csv, */*;q=0.1', '', 'csv'],
     ['text/csv;q=0, */*', '', 'json'],
+    ['text/csv;q=abc, application/json;q=0.1', '', 'json'],
+    ['TEXT/CSV ; Q=0.9', '', 'csv'],
     ['text/csv', '&format=json', 'json'],
     ['application/json', '&format=csv', 'csv']
   ]
