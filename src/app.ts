@@ -97,7 +97,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metrics)
   await app.register(ingest, { config, store: deps.store, sources: deps.sources, ...(deps.dispatcher !== undefined && { dispatcher: deps.dispatcher }), ...(deps.now !== undefined && { now: deps.now }) })
   await app.register(healthRoutes, { sources: app.ingest.health })
-  await app.register(ratesRoutes, { prefix: '/v1', currencies: config.currencies, quote: config.quote, ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() }) })
+  await app.register(ratesRoutes, {
+    prefix: '/v1',
+    currencies: config.currencies,
+    quote: config.quote,
+    historyDays: config.historyDays,
+    ...(deps.now !== undefined && { now: deps.now }),
+    ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() })
+  })
   await app.register(widgetRoutes)
   await app.register(hub, {
     prefix: '/v1',

@@ -1,9 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { civilDate } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import { pairOf } from '../domain/rate.js'
 import { etagMatches } from './conditional.js'
-import { BaseParamsSchema, HistoryQuerySchema, SymbolsQuerySchema, restResponses as r } from './schemas.js'
+import historyRoutes, { sendDaily } from './history.js'
+import { cacheControlOf, checkAt } from './history-range.js'
+import { createHistoryViews } from './history-views.js'
+import { BaseParamsSchema, RateQuerySchema, SymbolsQuerySchema, restResponses as r } from './schemas.js'
 import { createViews } from './views.js'
 import type { View } from './views.js'
 
@@ -16,17 +20,24 @@ export interface RatesRoutesOptions {
   quote: string
   /** The per-address REST limiter; it runs on every route of this plugin, however the request spelled the path. */
   limit?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  /** FX_HISTORY_DAYS: the widest history range served (400 when 0). */
+  historyDays?: number
+  /** The app's clock: its UTC date bounds history ranges and `at`. */
+  now?: () => Date
 }
 
 /**
- * /v1/rates, /v1/rates/:base, /v1/history/:base — served from this instance's copy of the snapshot. The bodies
- * are serialised once per snapshot (views.ts) and sent as strings, which skips the per-response serializer;
- * the response schemas stay declared for the OpenAPI document.
+ * /v1/rates, /v1/rates/:base (and ?at=), /v1/history — served from this instance's copy of the snapshot and
+ * history. The bodies are serialised once per snapshot (views.ts) or history version (history-views.ts) and
+ * sent as strings, which skips the per-response serializer; the response schemas stay declared for the
+ * OpenAPI document.
  */
-const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit }) => {
+const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit, historyDays = 0, now = () => new Date() }) => {
   const known = new Set(currencies)
   if (limit !== undefined) fastify.addHook('onRequest', limit)
-  const views = createViews({ snapshot: () => fastify.store.snapshot(), history: (base) => fastify.store.history(base), quote })
+  const views = createViews({ snapshot: () => fastify.store.snapshot() })
+  const histories = createHistoryViews({ history: (base) => fastify.store.history(base), quote })
+  const today = (): string => civilDate(now(), 0)
 
   const notReady = (): never => {
     throw new RatesError('RATES_NOT_READY', 'no snapshot yet: the upstream sources have not answered since start-up', 503)
@@ -65,33 +76,30 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
     schema: {
       operationId: 'getRate',
       tags: ['rates'],
-      summary: 'The current rate of one currency',
+      summary: 'The current rate of one currency, or the one in force on a past date',
       params: BaseParamsSchema,
-      response: { 200: r.rate, 304: r.notModified, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited, 503: r.notReady }
+      querystring: RateQuerySchema,
+      response: { 200: r.rate, 304: r.notModified, 400: r.badRequest, 404: r.rateNotFound, 429: r.rateLimited, 503: r.notReady }
     }
   }, (request, reply) => {
     const { base } = request.params
     if (!known.has(base)) throw new RatesError('RATES_NOT_FOUND', `no rate for ${pairOf(base, quote)}; this service serves ${currencies.join(',')}`, 404)
+    const { at } = request.query
+    if (at !== undefined) {
+      const day = today()
+      const past = histories.at(base, checkAt(at, day))
+      if (past === null) throw new RatesError('RATES_NOT_FOUND', `no fixing of ${pairOf(base, quote)} on or before ${at} in the history`, 404)
+      // the answer follows the history, not the snapshot: cached like a history range ending on `at`
+      sendDaily(request, reply, past, cacheControlOf({ from: at, to: at }, day, [fastify.store.history(base)[0]?.date]), JSON_TYPE)
+      return
+    }
     const view = views.rate(base) ?? notReady()
     if (view === null) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
     reply.header('cache-control', CACHE_CONTROL)
     answer(request, reply, view)
   })
 
-  fastify.get('/history/:base', {
-    schema: {
-      operationId: 'getHistory',
-      tags: ['rates'],
-      summary: 'Daily fixings of one currency, oldest first',
-      params: BaseParamsSchema,
-      querystring: HistoryQuerySchema,
-      response: { 200: r.history, 400: r.badRequest, 404: r.notFound, 429: r.rateLimited }
-    }
-  }, (request, reply) => {
-    const { base } = request.params
-    if (!known.has(base)) throw new RatesError('RATES_NOT_FOUND', `no history for ${pairOf(base, quote)}; this service serves ${currencies.join(',')}`, 404)
-    sendJson(reply.header('cache-control', CACHE_CONTROL), views.history(base, request.query.days))
-  })
+  await fastify.register(historyRoutes, { views: histories, quote, historyDays, today, checkKnown, known })
 }
 
 /** JSON already serialised: with its content type set, fastify sends the string as it is. */

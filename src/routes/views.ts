@@ -1,17 +1,14 @@
 import type { z } from 'zod'
 import { RatesError } from '../domain/errors.js'
-import { RateSchema, SnapshotSchema, pairOf } from '../domain/rate.js'
-import type { Fixing, Snapshot } from '../domain/rate.js'
-import { HistorySchema } from './schemas.js'
+import { RateSchema, SnapshotSchema } from '../domain/rate.js'
+import type { Snapshot } from '../domain/rate.js'
 
 /** A response built once: its ETag and the JSON the route's schema produces. */
 export interface View { etag: string, body: string }
 
 export interface ViewsOptions {
   snapshot: () => Snapshot | undefined
-  history: (base: string) => Fixing[]
-  quote: string
-  /** Bodies kept per snapshot (filters) and per base (history lengths); the oldest goes first. */
+  /** Bodies kept per snapshot (filters and bases); the oldest goes first. */
   maxEntries?: number
 }
 
@@ -20,22 +17,19 @@ export interface Views {
   rates: (symbols: readonly string[] | undefined) => View | undefined
   /** The rate of `base`; undefined before the first snapshot, null when the snapshot has no rate of it. */
   rate: (base: string) => View | undefined | null
-  /** The newest `days` fixings of `base`, oldest first. */
-  history: (base: string, days: number) => string
 }
 
 /**
- * The REST bodies, serialised once per snapshot (and filter, base or history length), never per request.
+ * The snapshot bodies, serialised once per snapshot (and filter or base), never per request.
  * Each is checked against the schema the route documents as it is built, and its bytes are the ones that
  * schema's serializer would produce: the store already refused anything invalid, so a failure here is a fault.
  */
-export function createViews ({ snapshot, history, quote, maxEntries = 64 }: ViewsOptions): Views {
+export function createViews ({ snapshot, maxEntries = 64 }: ViewsOptions): Views {
   let built: Snapshot | undefined
   let full: View | undefined
   // keyed by the symbols as the client listed them: the normalised key is only worked out on a miss
   const filtered = new Map<string, View>()
   const rates = new Map<string, View | null>()
-  const histories = new Map<string, { fixings: Fixing[], byDays: Map<number, string> }>()
 
   /** The current snapshot, dropping the bodies of the previous one when it changed. */
   const current = (): Snapshot | undefined => {
@@ -69,22 +63,12 @@ export function createViews ({ snapshot, history, quote, maxEntries = 64 }: View
         const rate = s.rates.find((r) => r.base === base)
         return rate === undefined ? null : { etag: `"${s.seq}-${base}"`, body: serialise(RateSchema, rate) }
       })
-    },
-    history (base, days) {
-      const fixings = history(base)
-      let entry = histories.get(base)
-      if (entry?.fixings !== fixings) {
-        entry = { fixings, byDays: new Map() }
-        histories.set(base, entry)
-      }
-      return remember(entry.byDays, days, maxEntries, () =>
-        serialise(HistorySchema, { pair: pairOf(base, quote), base, quote, fixings: fixings.slice(Math.max(0, fixings.length - days)) }))
     }
   }
 }
 
 /** What fastify-type-provider-zod's serializer sends for `value`: the schema's encoding, as JSON. */
-function serialise (schema: z.ZodType, value: unknown): string {
+export function serialise (schema: z.ZodType, value: unknown): string {
   const encoded = schema.safeEncode(value)
   if (!encoded.success) throw new RatesError('RATES_INTERNAL', 'a stored value does not match its response schema', 500, { cause: encoded.error })
   return JSON.stringify(encoded.data)

@@ -29,7 +29,7 @@ const PATHS: PathSpec[] = [
   { name: 'rates304', path: '/v1/rates', notModified: true },
   { name: 'rates304-filtered', path: '/v1/rates?symbols=KZT,UZS', notModified: true },
   { name: 'rate200', path: '/v1/rates/KZT', notModified: false },
-  { name: 'history200', path: '/v1/history/KZT', notModified: false }
+  { name: 'history200', path: '/v1/history/KZT?from=2025-10-28&to=2025-11-26', notModified: false }
 ]
 const CONFIGS: Array<[string, Record<string, string>]> = [['default', {}], ['warn', { LOG_LEVEL: 'warn' }]]
 const HOP_BY_HOP = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'])

@@ -34,7 +34,7 @@ t.test('after kill -9 and a restart the last snapshot, its seq and the history a
   await until(() => Object.entries(hits).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 3), { timeoutMs: 15_000, what: 'three more rounds' })
   const settled = (await get(`${first.url}/v1/rates`)).body as Snapshot
   t.equal(settled.seq, before.seq, 'nothing moved while the payloads stayed the same')
-  const history = await get(`${first.url}/v1/history/KZT`)
+  const history = await get(`${first.url}/v1/history/KZT?from=2025-11-01&to=2025-11-30`)
 
   first.child.kill('SIGKILL')
   t.equal(await first.exited, 'SIGKILL')
@@ -45,7 +45,7 @@ t.test('after kill -9 and a restart the last snapshot, its seq and the history a
   const after = await get(`${second.url}/v1/rates`)
   t.equal(after.status, 200, 'served at once, before any poll succeeded')
   t.same(after.body, settled, 'the same snapshot and seq')
-  t.same((await get(`${second.url}/v1/history/KZT`)).body, history.body, 'the same history')
+  t.same((await get(`${second.url}/v1/history/KZT?from=2025-11-01&to=2025-11-30`)).body, history.body, 'the same history')
   t.equal((history.body as { fixings: unknown[] }).fixings.length, 2)
 
   second.child.kill('SIGTERM')

@@ -80,13 +80,22 @@ t.test('every operation is named and tagged, and the wire types are named compon
   const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId))
   t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
   t.notOk(ids.includes(undefined), 'every operation has an operationId')
-  for (const name of ['Rate', 'Snapshot', 'Error', 'Fixing', 'History', 'SourceVote', 'Change', 'Basis', 'Cadence', 'Ready', 'Health']) {
+  for (const name of ['Rate', 'Snapshot', 'Error', 'Fixing', 'History', 'Histories', 'RateAt', 'RateAnswer', 'SourceVote', 'Change', 'Basis', 'Cadence', 'Ready', 'Health']) {
     t.ok(doc.components.schemas[name], `components.schemas.${name}`)
   }
   const json = (path: string, status: string): string | undefined => doc.paths[path]?.get?.responses[status]?.content?.['application/json']?.schema.$ref
   t.equal(json('/v1/rates', '200'), '#/components/schemas/Snapshot')
-  t.equal(json('/v1/rates/{base}', '200'), '#/components/schemas/Rate')
+  t.equal(json('/v1/rates/{base}', '200'), '#/components/schemas/RateAnswer')
+  t.match(doc.components.schemas.RateAnswer, { anyOf: [{ $ref: '#/components/schemas/Rate' }, { $ref: '#/components/schemas/RateAt' }], description: String }, 'Rate or, with `at`, RateAt')
   t.equal(json('/v1/history/{base}', '200'), '#/components/schemas/History')
+  t.equal(json('/v1/history', '200'), '#/components/schemas/Histories')
+  for (const path of ['/v1/history/{base}', '/v1/history']) {
+    const op = doc.paths[path]?.get as Operation & { parameters: Array<{ name: string }> }
+    t.match(op.responses['200']?.content?.['text/csv'], { schema: { type: 'string' } }, `${path} documents its CSV`)
+    t.ok(op.responses['304'], `${path} documents 304`)
+    t.same(op.parameters.map((p) => p.name).filter((n) => n !== 'symbols' && n !== 'base'), ['days', 'from', 'to', 'format'], `${path} documents its range`)
+  }
+  t.ok((doc.paths['/v1/rates/{base}']?.get as Operation & { parameters: Array<{ name: string }> }).parameters.some((p) => p.name === 'at'), 'documents at')
   t.equal(json('/v1/rates/{base}', '404'), '#/components/schemas/Error')
   t.equal(json('/readyz', '503'), '#/components/schemas/Ready')
   t.notOk(Object.keys(doc.components.schemas).some((name) => name.endsWith('Input')), 'no unused input twins')
@@ -124,7 +133,7 @@ function recorder (t: Test, doc: OpenApi) {
 
 t.test('each documented route answers only with statuses and media types the document lists', async (t) => {
   // one trusted hop: a real connection from another address is the loopback with X-Forwarded-For
-  const app = await build(t, { env: { CORS_ORIGINS: 'https://news.example', FX_TRUST_PROXY: '1', WS_MAX_CONNECTIONS: '2', WS_MAX_CONNECTIONS_PER_IP: '1' } })
+  const app = await build(t, { env: { CORS_ORIGINS: 'https://news.example', FX_TRUST_PROXY: '1', WS_MAX_CONNECTIONS: '2', WS_MAX_CONNECTIONS_PER_IP: '1' }, now: () => new Date('2025-11-26T12:00:00Z') })
   const doc = await served(app, '/openapi.json') as unknown as OpenApi
   const { seen, check } = recorder(t, doc)
   const get = async (operation: string, url: string, options: { headers?: Record<string, string>, remoteAddress?: string } = {}): Promise<void> => {
@@ -146,6 +155,16 @@ t.test('each documented route answers only with statuses and media types the doc
   await get('GET /v1/history/{base}', '/v1/history/KZT?days=2')
   await get('GET /v1/history/{base}', '/v1/history/KZT?days=0')
   await get('GET /v1/history/{base}', '/v1/history/EUR')
+  await get('GET /v1/history/{base}', '/v1/history/KZT?format=csv')
+  await get('GET /v1/history/{base}', '/v1/history/KZT', { headers: { accept: 'text/csv' } })
+  await get('GET /v1/history/{base}', '/v1/history/KZT', { headers: { 'if-none-match': (await app.inject('/v1/history/KZT')).headers.etag as string } })
+  await get('GET /v1/history', '/v1/history?symbols=KZT,UZS')
+  await get('GET /v1/history', '/v1/history?symbols=KZT,UZS&format=csv')
+  await get('GET /v1/history', '/v1/history?symbols=EUR')
+  await get('GET /v1/history', '/v1/history?symbols=KZT', { headers: { 'if-none-match': (await app.inject('/v1/history?symbols=KZT')).headers.etag as string } })
+  await get('GET /v1/rates/{base}', '/v1/rates/KZT?at=2025-11-26')
+  await get('GET /v1/rates/{base}', '/v1/rates/KZT?at=2000-01-01')
+  await get('GET /v1/rates/{base}', '/v1/rates/KZT?at=2025-02-30')
   await get('GET /healthz', '/healthz')
   await get('GET /readyz', '/readyz')
   await get('GET /metrics', '/metrics')
@@ -182,7 +201,7 @@ t.test('each documented route answers only with statuses and media types the doc
 
   const limited = await build(t, { env: { FX_RATE_LIMIT_PER_MIN: '1' } })
   await limited.store.publish(publishInput(fiveRates()))
-  for (const [operation, url] of [['GET /v1/rates', '/v1/rates'], ['GET /v1/rates/{base}', '/v1/rates/KZT'], ['GET /v1/history/{base}', '/v1/history/KZT']] as const) {
+  for (const [operation, url] of [['GET /v1/rates', '/v1/rates'], ['GET /v1/rates/{base}', '/v1/rates/KZT'], ['GET /v1/history/{base}', '/v1/history/KZT'], ['GET /v1/history', '/v1/history?symbols=KZT']] as const) {
     const addr = `198.51.100.${url.length}`
     await limited.inject({ url, remoteAddress: addr })
     const res = await limited.inject({ url, remoteAddress: addr })

@@ -20,8 +20,11 @@ function schemaBytes (response: { content: { 'application/json': { schema: z.Zod
   return serialize(value)
 }
 
+// the fixings below are dated 2025-11-25 and 26; history ranges count days back from the app's UTC date
+const NOW = { now: () => new Date('2025-11-26T12:00:00Z') }
+
 t.test('the pre-built bodies are the bytes the documented schemas produce', async (t) => {
-  const app = await build(t)
+  const app = await build(t, NOW)
   for (const [date, kzt] of [['2025-11-25', 511.62], ['2025-11-26', 509.87]] as const) {
     await app.store.publish(publishInput(fiveRates({ KZT: kzt }).map((r) => ({ ...r, date }))))
   }
@@ -77,7 +80,7 @@ t.test('a snapshot is serialised once per seq and filter, not per request', asyn
 t.test('cached bodies are bounded and keyed by the normalised filter', async (t) => {
   const store = createMemoryStore({ quote: 'USD' })
   await store.publish(publishInput(fiveRates()))
-  const views = createViews({ snapshot: store.snapshot, history: store.history, quote: 'USD', maxEntries: 2 })
+  const views = createViews({ snapshot: store.snapshot, maxEntries: 2 })
   const a = views.rates(['KZT', 'UZS'])
   t.equal(views.rates(['UZS', 'KZT', 'KZT']), a, 'another spelling of the same filter shares its body')
   t.equal(a?.etag, '"1-KZT.UZS"')
@@ -96,7 +99,7 @@ t.test('a snapshot that fails its schema is never served', async (t) => {
   t.equal((await app.inject('/v1/rates')).headers.etag, '"1"', 'the last valid snapshot is still served')
   // and were an engine to hand one over, the build-time check refuses to serialise it
   const invalid = { ...(app.store.snapshot() as Snapshot), rates: bad }
-  const views = createViews({ snapshot: () => invalid, history: () => [], quote: 'USD' })
+  const views = createViews({ snapshot: () => invalid })
   t.throws(() => views.rates(undefined), new RatesError('RATES_INTERNAL', 'a stored value does not match its response schema'))
   t.throws(() => views.rate('KZT'), { code: 'RATES_INTERNAL' })
   const served = await build(t, { store: { ...createMemoryStore({ quote: 'USD' }), snapshot: () => invalid } })
@@ -106,7 +109,7 @@ t.test('a snapshot that fails its schema is never served', async (t) => {
 })
 
 t.test('history bodies follow the stored fixings', async (t) => {
-  const app = await build(t)
+  const app = await build(t, NOW)
   await app.store.publish(publishInput(fiveRates().map((r) => ({ ...r, date: '2025-11-25' }))))
   t.equal((await app.inject('/v1/history/KZT?days=5')).json().fixings.length, 1)
   await app.store.publish(publishInput(fiveRates({ KZT: 510 }).map((r) => ({ ...r, date: '2025-11-26' }))))
@@ -147,7 +150,7 @@ t.test('query strings and path parameters are validated once per spelling, refus
   validate({ symbols: 'KZT,UZS' })
   t.equal(runs, 4, 'the oldest made room')
 
-  const app = await build(t)
+  const app = await build(t, NOW)
   await app.store.publish(publishInput(fiveRates()))
   t.equal((await app.inject('/v1/rates?symbols=KZT,UZS')).statusCode, 200)
   t.equal((await app.inject('/v1/rates?symbols=KZT&symbols=UZS')).statusCode, 400)

@@ -101,7 +101,8 @@ t.test('/v1/rates/:base serves one rate; unknown currencies are 404', async (t) 
 })
 
 t.test('/v1/history/:base lists fixings oldest first, limited by days', async (t) => {
-  const app = await build(t)
+  // days counts calendar days back from the app's UTC date
+  const app = await build(t, { now: () => new Date('2025-11-26T12:00:00Z') })
   for (const [date, kzt] of [['2025-11-24', 512], ['2025-11-25', 511.62], ['2025-11-26', 509.87]] as const) {
     await app.store.publish(publishInput(fiveRates({ KZT: kzt }).map((r) => ({ ...r, date }))))
   }
