@@ -1,7 +1,8 @@
+import { changeSince } from '../domain/change.js'
 import { orderRate } from '../domain/changes.js'
 import { startOfDay } from '../domain/dates.js'
 import { isPlausibleInverse, isUsableObservation, valueDateWindow } from '../domain/plausible.js'
-import type { Cadence, Change, Fixing, Observation, Rate, Snapshot, SourceVote } from '../domain/rate.js'
+import type { Cadence, Fixing, Observation, Rate, Snapshot, SourceVote } from '../domain/rate.js'
 import { PEGS } from '../domain/sources.js'
 import { isStale, nextExpectedAt, zoneOf } from './schedule.js'
 import { newestPrimaryDate, select } from './select.js'
@@ -73,7 +74,7 @@ function rateOf (base: string, quote: string, d: Decision, input: ReconcileInput
     basis: d.basis,
     cadence,
     nextExpectedAt: nextExpectedAt(d.date, cadence, tz),
-    change: changeOf(price, d.date, input.history(base)),
+    change: changeSince(price, d.date, input.history(base)),
     stale: isStale(d.date, cadence, tz, input.now, input.staleAfterMs),
     observedAt: observedAt(d, tz),
     sources: d.votes.map((v): SourceVote => {
@@ -93,22 +94,6 @@ function observedAt (d: Decision, tz: number): string {
     if (Number.isFinite(at) && (latest === undefined || at > latest)) latest = at
   }
   return new Date(latest ?? startOfDay(d.date, tz)).toISOString()
-}
-
-/**
- * Change against the most recent fixing strictly before `date` (a fixing of the same date is this
- * rate's own, from an earlier round). Values are not rounded; only -0 is turned into 0.
- */
-function changeOf (price: number, date: string, history: readonly Fixing[]): Change {
-  let prev: Fixing | undefined
-  for (const f of history) {
-    if (f.date < date && isPlausibleInverse(f.price) && (prev === undefined || f.date > prev.date)) prev = f
-  }
-  if (prev === undefined) return null
-  const abs = price - prev.price
-  const pct = abs / prev.price * 100
-  /* c8 ignore next */ if (!Number.isFinite(pct)) return null // unreachable with both prices within the plausible bounds
-  return { pct: pct === 0 ? 0 : pct, abs: abs === 0 ? 0 : abs, prevPrice: prev.price, prevDate: prev.date }
 }
 
 /** A published rate that may stand in again: not one with numbers no rate can have (an older version's state). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { isPlausibleInverse } from '../domain/plausible.js'
+import { changeSince } from '../domain/change.js'
 import { pairOf } from '../domain/rate.js'
-import type { Change, Fixing } from '../domain/rate.js'
+import type { Fixing } from '../domain/rate.js'
 import type { DateRange, HistoryFormat } from './history-range.js'
 import { HistoriesSchema, HistorySchema, RateAtSchema } from './schemas.js'
 import type { RateAt } from './schemas.js'
@@ -126,23 +126,14 @@ function toCsv (series: ReadonlyArray<{ base: string, quote: string, fixings: re
 }
 
 /**
- * The newest fixing dated on or before `at`, with its change against the one before it, computed as the
- * published `change` is: unrounded, a fixing with an implausible price skipped, -0 turned into 0.
+ * The newest fixing dated on or before `at`, with its change against the one before it, by the rule of
+ * every published `change`.
  */
 export function rateAt (base: string, quote: string, fixings: readonly Fixing[], at: string): RateAt | null {
   let i = fixings.length - 1
   while (i >= 0 && (fixings[i] as Fixing).date > at) i--
   const found = fixings[i]
   if (found === undefined) return null
-  let j = i - 1
-  while (j >= 0 && !isPlausibleInverse((fixings[j] as Fixing).price)) j--
-  const prev = fixings[j]
-  let change: Change = null
-  if (prev !== undefined) {
-    const abs = found.price - prev.price
-    const pct = abs / prev.price * 100
-    change = { pct: pct === 0 ? 0 : pct, abs: abs === 0 ? 0 : abs, prevPrice: prev.price, prevDate: prev.date }
-  }
   return {
     pair: pairOf(base, quote),
     base,
@@ -152,7 +143,7 @@ export function rateAt (base: string, quote: string, fixings: readonly Fixing[],
     date: found.date,
     basis: found.basis,
     sources: found.sources,
-    change,
+    change: changeSince(found.price, found.date, fixings.slice(0, i)),
     at
   }
 }
