@@ -15,6 +15,8 @@ declare module 'fastify' {
       health: () => SourceHealth[]
       /** Re-runs reconciliation now (also runs on a timer so staleness is re-evaluated). */
       reconcileNow: () => Promise<void>
+      /** The history backfill: `recent` once the previous fixings are stored, `idle` when no pass runs. */
+      backfill: { recent: () => Promise<void>, idle: () => Promise<void> }
     }
   }
 }
@@ -81,7 +83,11 @@ export default fp<IngestOptions>(async (fastify, opts) => {
     else backfill.stop().catch(() => {})
   }
   let unfollow: (() => void) | undefined
-  fastify.decorate('ingest', { health: pipeline.health, reconcileNow: pipeline.reconcileNow })
+  fastify.decorate('ingest', {
+    health: pipeline.health,
+    reconcileNow: pipeline.reconcileNow,
+    backfill: { recent: backfill.recent, idle: backfill.idle }
+  })
   fastify.addHook('onReady', async () => {
     pipeline.start()
     unfollow = store.leadership.onChange(followLeadership)
