@@ -48,11 +48,8 @@ export interface Backfill {
   start: () => void
   /** Stops after the requests in flight; resolves once the progress so far is stored. */
   stop: () => Promise<void>
-  /**
-   * Resolves once every archive has answered (or failed at) its publication before today and that is
-   * stored: from then on each currency's previous fixing is in the history. At once when there is nothing to do.
-   */
-  recent: () => Promise<void>
+  /** True once a first pass has ended (or there is nothing to backfill): what the archives had is stored. */
+  done: () => boolean
   /** Resolves when no pass is running (tests; a pass may start again later). */
   idle: () => Promise<void>
 }
@@ -76,14 +73,7 @@ export function createBackfill (opts: BackfillOptions): Backfill {
   /** Per source in the running pass: the dates asked (answered or not), and whether its pass has ended. */
   const progress = new Map<string, { tried: Set<string>, done: boolean }>()
 
-  let settleRecent: () => void = () => {}
-  const recentDone = new Promise<void>((resolve) => { settleRecent = resolve })
-  const pendingRecent = new Set<string>(dated.map((s) => s.id))
-  if (opts.days === 0 || dated.length === 0) settleRecent()
-  const markRecent = (id: string): void => {
-    if (!pendingRecent.delete(id) || pendingRecent.size > 0) return
-    flushNow().then(settleRecent, settleRecent)
-  }
+  let firstPassDone = opts.days === 0 || dated.length === 0
 
   const archiveOf = (id: string): SourceArchive => sourceArchiveOf(working, id)
 
@@ -109,7 +99,6 @@ export function createBackfill (opts: BackfillOptions): Backfill {
         changed.add(source.id)
         const valueDate = quotes.reduce((d, q) => (q.date < d ? q.date : d), date)
         for (let d = valueDate; d <= addDays(date, MAX_CARRY_DAYS); d = addDays(d, 1)) dirtyDates.add(d)
-        if (quotes.some((q) => q.date < today)) markRecent(source.id)
         scheduleFlush()
       } catch (err) {
         if (stopper.signal.aborted) break
@@ -117,11 +106,9 @@ export function createBackfill (opts: BackfillOptions): Backfill {
         const code = isRatesError(err) ? err.code : 'RATES_SOURCE_HTTP'
         opts.onRequest?.(source.id, code)
         log.warn({ source: source.id, date, code, err: (err as Error).message }, 'archive request failed; the date is asked again next pass')
-        if (failures >= 2) markRecent(source.id)
       }
     }
     mine.done = true
-    markRecent(source.id)
   }
 
   /**
@@ -175,7 +162,7 @@ export function createBackfill (opts: BackfillOptions): Backfill {
     working = { ...state.archive(), ...Object.fromEntries([...changed].map((id) => [id, archiveOf(id)])) }
     for (const [id, entry] of Object.entries(working)) {
       const pruned = pruneBefore(entry, from)
-      if (pruned.quotes !== entry.quotes || pruned.asked.length !== entry.asked.length) {
+      if (Object.keys(pruned.quotes).length !== Object.keys(entry.quotes).length || pruned.asked.length !== entry.asked.length || pruned.asked[0]?.[0] !== entry.asked[0]?.[0]) {
         working[id] = pruned
         changed.add(id)
       }
@@ -183,7 +170,10 @@ export function createBackfill (opts: BackfillOptions): Backfill {
     const started = Date.now()
     await Promise.all(dated.map(async (s) => { await work(s, first) }))
     await flushNow()
+    firstPassDone = true
     log.info({ sources: dated.map((s) => s.id), durationMs: Date.now() - started }, 'backfill pass done')
+    // a snapshot held back for its changes need not wait any longer
+    opts.onHistory?.()
   }
 
   const loop = (): void => {
@@ -208,9 +198,8 @@ export function createBackfill (opts: BackfillOptions): Backfill {
       passTimer = undefined
       await running
       await flushNow()
-      settleRecent()
     },
-    recent: async () => { await recentDone },
+    done: () => firstPassDone,
     idle: async () => { await running }
   }
 }

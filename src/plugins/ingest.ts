@@ -15,8 +15,8 @@ declare module 'fastify' {
       health: () => SourceHealth[]
       /** Re-runs reconciliation now (also runs on a timer so staleness is re-evaluated). */
       reconcileNow: () => Promise<void>
-      /** The history backfill: `recent` once the previous fixings are stored, `idle` when no pass runs. */
-      backfill: { recent: () => Promise<void>, idle: () => Promise<void> }
+      /** The history backfill: `done` once a first pass has ended, `idle` resolves when no pass runs. */
+      backfill: { done: () => boolean, idle: () => Promise<void> }
     }
   }
 }
@@ -74,8 +74,8 @@ export default fp<IngestOptions>(async (fastify, opts) => {
       metrics.pollSeconds.observe({ source }, durationMs / 1000)
     },
     onPublish () { metrics.publishesTotal.inc() },
-    // a request to today's and to the previous day's archive, each within its deadline, one pace apart
-    history: { recent: backfill.recent, waitMs: config.httpTimeoutMs * 4 + config.historyPaceMs }
+    // a few archive requests per source, a pace apart, reach the previous fixings; one slow one is allowed
+    history: { done: backfill.done, waitMs: config.httpTimeoutMs * 2 + config.historyPaceMs * 4 }
   })
   // only the leader asks the archives; a new leader goes on from the progress the store holds
   const followLeadership = (leader: boolean): void => {
@@ -86,7 +86,7 @@ export default fp<IngestOptions>(async (fastify, opts) => {
   fastify.decorate('ingest', {
     health: pipeline.health,
     reconcileNow: pipeline.reconcileNow,
-    backfill: { recent: backfill.recent, idle: backfill.idle }
+    backfill: { done: backfill.done, idle: backfill.idle }
   })
   fastify.addHook('onReady', async () => {
     pipeline.start()

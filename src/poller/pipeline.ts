@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { SourceHealth } from '../domain/health.js'
-import type { Observation, Snapshot } from '../domain/rate.js'
+import type { Observation, Rate, Snapshot } from '../domain/rate.js'
 import type { SourceId } from '../domain/sources.js'
 import { sameRates } from '../domain/changes.js'
 import { reconcile } from '../reconciler/reconcile.js'
@@ -44,10 +44,11 @@ export interface PipelineOptions {
   onPoll?: (source: SourceId, outcome: string, durationMs: number) => void
   onPublish?: (snapshot: Snapshot) => void
   /**
-   * The history backfill: before the first publish into an empty state, its previous fixings are waited
-   * for (at most `waitMs`), so that first snapshot already carries each rate's change.
+   * The history backfill. An empty state's first snapshot is held back while a currency has no rate or a
+   * floating rate no change yet, until the backfill is `done` or `waitMs` has passed since the first reconcile: so that
+   * first snapshot already carries each rate's change. The backfill reconciles again as fixings arrive.
    */
-  history?: { recent: () => Promise<void>, waitMs: number }
+  history?: { done: () => boolean, waitMs: number }
 }
 
 export interface Pipeline {
@@ -80,17 +81,14 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
   let closed = false
   let timer: NodeJS.Timeout | undefined
   let unfollow: (() => void) | undefined
-  let waitedForHistory = opts.history === undefined
+  let holdUntil: number | undefined
+  let released = opts.history === undefined
+  let holdTimer: NodeJS.Timeout | undefined
 
   // serialised: two sources answering at once must not publish from the same previous snapshot
   const reconcileNow = async (): Promise<void> => {
     const run = chain.then(async () => {
       if (closed || !leadership.isLeader()) return
-      if (!waitedForHistory && state.snapshot() === undefined && opts.history !== undefined) {
-        await atMost(opts.history.recent(), opts.history.waitMs)
-        waitedForHistory = true
-        if (closed || !leadership.isLeader()) return
-      }
       const previous = state.snapshot()
       const result = reconcile({
         currencies: config.currencies,
@@ -102,6 +100,7 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
         outlierPct: config.outlierPct,
         staleAfterMs: config.staleAfterMs
       })
+      if (previous === undefined && result.rates.length > 0 && holding(result.rates)) return
       if (previous === undefined ? result.rates.length > 0 : !sameRates(previous.rates, result.rates)) {
         const snapshot = await state.publish({ rates: result.rates, fixings: result.fixings, observations })
         opts.onPublish?.(snapshot)
@@ -112,6 +111,24 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
     })
     chain = run.catch((err: unknown) => { log.error({ err }, 'reconcile failed') })
     await run
+  }
+
+  /** Whether a first snapshot of these rates waits for sources and history still on their way. */
+  const holding = (rates: Rate[]): boolean => {
+    if (released || opts.history === undefined) return false
+    if (holdUntil === undefined) {
+      holdUntil = Date.now() + opts.history.waitMs
+      holdTimer = setTimeout(() => { reconcileNow().catch(() => {}) }, opts.history.waitMs)
+    }
+    // a currency not yet quoted at all would come without its change in the next snapshot
+    const missing = config.currencies.some((base) => {
+      const rate = rates.find((r) => r.base === base)
+      return rate === undefined || (rate.change === null && rate.cadence !== 'peg')
+    })
+    if (missing && !opts.history.done() && Date.now() < holdUntil) return true
+    released = true
+    clearTimeout(holdTimer)
+    return false
   }
 
   const poller = sources.length === 0
@@ -160,19 +177,10 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
       closed = true
       unfollow?.()
       clearInterval(timer)
+      clearTimeout(holdTimer)
       await poller?.stop()
       await chain
     }
   }
 }
 
-/** Waits for `promise`, or `ms` at most; a rejection counts as done. */
-async function atMost (promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
-  try {
-    await Promise.race([promise.catch(() => {}), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}

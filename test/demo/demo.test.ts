@@ -84,3 +84,25 @@ t.test('the demo serves the replayed day as today, cbr-xml-daily included, and i
   demo.kill('SIGTERM')
   t.equal(await demo.exited, 0)
 })
+
+t.test('the demo shows a change for every currency from its first snapshot, and 90 days of history soon after', async (t) => {
+  const demo = startDemo(t)
+  const url = await demo.url
+  const first = await until(async () => {
+    const res = await fetch(`${url}/v1/rates`)
+    return res.status === 200 && await res.json() as { seq: number, rates: Array<{ base: string, date: string, change: { prevDate: string } | null }> }
+  }, { timeoutMs: POLL_MS * 100, what: 'the first snapshot' })
+  for (const rate of first.rates.filter((r) => r.base !== 'TMT')) {
+    t.ok(rate.change !== null && rate.change.prevDate < rate.date, `${rate.base}: a change in the snapshot seen first (seq ${first.seq})`)
+  }
+  const series = await until(async () => {
+    const res = await fetch(`${url}/v1/history?symbols=KGS,KZT,TJS,UZS,TMT&days=90`)
+    if (res.status !== 200) return false
+    const body = await res.json() as { series: Array<{ base: string, fixings: unknown[] }> }
+    // NBT publishes daily, NBK on business days: 90 days hold about 64 of those
+    return body.series.every((s) => s.fixings.length >= 60) && body.series
+  }, { timeoutMs: POLL_MS * 200, what: '90 days of history for every currency' })
+  t.equal(series.length, 5)
+  demo.kill('SIGTERM')
+  t.equal(await demo.exited, 0)
+})

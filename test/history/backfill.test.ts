@@ -7,6 +7,7 @@ import { createMemoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/store.js'
 import { banks, dispatcher, truth } from './calendar.js'
 import type { Call } from './calendar.js'
+import { until } from '../support/until.js'
 
 const TODAY = '2026-11-25' // a Wednesday
 const NOW = new Date(`${TODAY}T09:00:00Z`)
@@ -121,15 +122,18 @@ t.test('a source failing throughout gives up after a few requests and blocks not
   t.ok(store.history('KZT').length > 15, 'the others filled the history')
 })
 
-t.test('recent() resolves once the previous fixings are stored, before deeper history', async (t) => {
+t.test('newest first: the previous fixings are stored within the first requests, deeper history after', async (t) => {
   const store = createMemoryStore({ quote: 'USD' })
   const calls: Call[] = []
-  const backfill = backfillOf(store, banks(calls), { days: 200, paceMs: 20 })
+  let reconciles = 0
+  const backfill = backfillOf(store, banks(calls), { days: 200, paceMs: 20, onHistory: () => { reconciles++ } })
+  t.notOk(backfill.done())
   backfill.start()
   t.teardown(() => backfill.stop())
-  await backfill.recent()
-  for (const base of CURRENCIES) t.ok(store.history(base).some((f) => f.date < TODAY), `${base}: a fixing before today`)
-  t.ok(calls.length < 5 * 10, `only ${calls.length} requests so far of the ~1000 the window takes`)
+  await until(() => CURRENCIES.every((base) => store.history(base).some((f) => f.date < TODAY)), { what: 'a fixing before today for every currency' })
+  t.ok(calls.length < 5 * 10, `after ${calls.length} requests of the ~800 the window takes`)
+  t.ok(reconciles > 0, 'and the pipeline was told to reconcile')
+  t.notOk(backfill.done(), 'the pass goes on')
   await backfill.stop()
 })
 
@@ -137,8 +141,8 @@ t.test('nothing at all with FX_HISTORY_DAYS=0', async (t) => {
   const store = createMemoryStore({ quote: 'USD' })
   const calls: Call[] = []
   const backfill = backfillOf(store, banks(calls), { days: 0 })
+  t.ok(backfill.done(), 'nothing to wait for')
   backfill.start()
-  await backfill.recent()
   await backfill.idle()
   t.same(calls, [])
   t.same(store.archive(), {})

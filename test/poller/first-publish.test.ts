@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import { Agent } from 'undici'
 import type { Quote } from '../../src/domain/rate.js'
 import { createPipeline } from '../../src/poller/pipeline.js'
+import type { Pipeline } from '../../src/poller/pipeline.js'
 import type { Source } from '../../src/sources/source.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/store.js'
@@ -21,7 +22,7 @@ const kzt = (source: string, inverse: number): Source => ({
   }
 })
 
-function start (t: Test, store: Store, history: { recent: () => Promise<void>, waitMs: number }): void {
+function start (t: Test, store: Store, history: { done: () => boolean, waitMs: number }): Pipeline {
   const dispatcher = new Agent()
   const pipeline = createPipeline({
     config: { ...CONFIG, currencies: ['KZT'] },
@@ -40,38 +41,40 @@ function start (t: Test, store: Store, history: { recent: () => Promise<void>, w
     await pipeline.close()
     await dispatcher.close()
   })
+  return pipeline
 }
 
 t.test('the first snapshot of an empty store waits for the previous fixings, and carries the change', async (t) => {
   const store = createMemoryStore({ quote: 'USD', now: () => NOW })
-  let release: () => void = () => {}
-  const recent = new Promise<void>((resolve) => { release = resolve })
   polls = 0
-  start(t, store, { recent: async () => await recent, waitMs: 60_000 })
-  // the polls have answered and their reconcile runs: only the backfill holds the publish back
+  const pipeline = start(t, store, { done: () => false, waitMs: 60_000 })
+  // the polls have answered and their reconciles have run: only the missing change holds the publish back
   await until(() => polls === 3, { what: 'three polls' })
-  await new Promise((resolve) => setImmediate(resolve))
+  await pipeline.reconcileNow()
   t.equal(store.snapshot(), undefined, 'nothing published while the previous fixings are on their way')
   await store.saveArchive({ archive: {}, fixings: { KZT: [{ date: '2025-11-25', price: 1 / 512, inverse: 512, basis: 'official', sources: ['nbk'] }] } })
-  release()
+  await pipeline.reconcileNow()
   const snapshot = await until(() => store.snapshot(), { what: 'the first snapshot' })
   t.equal(snapshot.seq, 1)
   t.match(snapshot.rates[0]?.change, { prevDate: '2025-11-25', prevPrice: 1 / 512 }, 'seq 1 already has its change')
 })
 
-t.test('an archive that never answers delays the first snapshot by waitMs at most', async (t) => {
+t.test('a backfill that never delivers delays the first snapshot by waitMs at most', async (t) => {
   const store = createMemoryStore({ quote: 'USD', now: () => NOW })
   const started = Date.now()
-  start(t, store, { recent: async () => await new Promise(() => {}), waitMs: 300 })
+  start(t, store, { done: () => false, waitMs: 300 })
   const snapshot = await until(() => store.snapshot(), { what: 'the first snapshot', timeoutMs: 10_000 })
   t.ok(Date.now() - started >= 300, 'it waited')
   t.equal(snapshot.rates[0]?.change, null, 'and publishes without a change rather than nothing')
 })
 
-t.test('a store that already holds a snapshot publishes at once', async (t) => {
+t.test('a backfill that is done, or a store that already holds a snapshot, holds nothing back', async (t) => {
+  const done = createMemoryStore({ quote: 'USD', now: () => NOW })
+  start(t, done, { done: () => true, waitMs: 60_000 })
+  t.equal((await until(() => done.snapshot(), { what: 'the first snapshot' })).rates[0]?.change, null)
   const store = createMemoryStore({ quote: 'USD', now: () => NOW })
   await store.publish({ rates: [], fixings: {}, observations: [] })
-  start(t, store, { recent: async () => await new Promise(() => {}), waitMs: 60_000 })
+  start(t, store, { done: () => false, waitMs: 60_000 })
   const snapshot = await until(() => (store.snapshot()?.seq === 2 ? store.snapshot() : undefined), { what: 'the next snapshot' })
   t.equal(snapshot.rates.length, 1)
 })
