@@ -1,6 +1,7 @@
 // Bundles src/widget/index.ts into dist/widget/: widget.js (the short-lived alias), widget.<hash>.js
-// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts) and
-// manifest.json (hashes, sizes) that src/routes/widget.ts serves from.
+// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts), the demo
+// page's charts.js and charts.<hash>.js (src/widget/charts.ts) and manifest.json (hashes, sizes) that
+// src/routes/widget.ts serves from.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -60,6 +61,9 @@ export async function buildWidget () {
   const result = await build(bundleOptions(i18n))
   const bytes = Buffer.from(result.outputFiles[0].contents)
   const hash = sha(bytes).slice(0, 12)
+  const charts = await build({ ...bundleOptions(i18n), entryPoints: [join(ROOT, 'src', 'widget', 'charts.ts')], mangleProps: undefined })
+  const chartBytes = Buffer.from(charts.outputFiles[0].contents)
+  const chartHash = sha(chartBytes).slice(0, 12)
   const manifest = {
     file: `widget.${hash}.js`,
     hash,
@@ -67,16 +71,19 @@ export async function buildWidget () {
     gzip: gzipSize(bytes),
     brotli: brotliSize(bytes),
     budgetGzip: BUDGET_GZIP,
+    charts: { file: `charts.${chartHash}.js`, hash: chartHash },
     i18n: { hash: packs.hash, files: Object.fromEntries(Object.keys(packs.files).map((lang) => [lang, `widget.i18n.${lang}.${packs.hash}.json`])) }
   }
   mkdirSync(OUT, { recursive: true })
-  const current = new Set([manifest.file, ...Object.values(manifest.i18n.files)])
+  const current = new Set([manifest.file, manifest.charts.file, ...Object.values(manifest.i18n.files)])
   for (const old of readdirSync(OUT)) {
-    if (/^widget\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
+    if (/^(widget|charts)\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
   }
   for (const [lang, json] of Object.entries(packs.files)) writeAtomic(join(OUT, manifest.i18n.files[lang]), json)
   writeAtomic(join(OUT, manifest.file), bytes)
   writeAtomic(join(OUT, 'widget.js'), bytes)
+  writeAtomic(join(OUT, manifest.charts.file), chartBytes)
+  writeAtomic(join(OUT, 'charts.js'), chartBytes)
   writeAtomic(join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
   return manifest
 }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import type { Page } from 'playwright-core'
 import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
@@ -46,8 +47,8 @@ const lines = async (page: Page): Promise<Line[]> => await inShadow<Line[]>(page
     ys: svg.querySelector('path').getAttribute('d').slice(1).split(' ').map((p) => Number(p.split(',')[1]))
   }))`)
 
-/** True when the y coordinates order the values the other way round (SVG y runs down). */
-function ordered (t: Teardown & { ok: (v: unknown, m?: string) => void }, ys: number[], values: number[], what: string): void {
+/** Asserts that the y coordinates order the values the other way round (SVG y runs down). */
+function ordered (t: Test, ys: number[], values: number[], what: string): void {
   let bad = 0
   for (let i = 0; i < values.length; i++) {
     for (let j = 0; j < values.length; j++) {
@@ -147,7 +148,8 @@ for (const [what, answer] of [
     })
     await fakePage(page, service.origin + '/embed.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
 <script src="${service.origin}/widget.js" async></script><fx-ticker spark symbols="KZT,UZS"></fx-ticker><fx-ticker symbols="KZT,UZS"></fx-ticker></body></html>`)
-    const settled = page.waitForEvent(answer === null ? 'requestfailed' : 'requestfinished', { predicate: (r) => r.url().includes('/v1/history'), timeout: 10_000 })
+    const history = { predicate: (r: { url: () => string }) => r.url().includes('/v1/history'), timeout: 10_000 }
+    const settled = answer === null ? page.waitForEvent('requestfailed', history) : page.waitForEvent('requestfinished', history)
     await page.goto(service.origin + '/embed.html')
     await waitForText(page, ['KZT', '0.001961', 'UZS', '0.00008305'])
     await settled
