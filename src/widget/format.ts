@@ -55,7 +55,7 @@ export function formatItem (r: Rate, look: Look): Item {
   const value = formatPrice(inverse ? r.inverse : r.price, locale)
   const peg = r.cadence === 'peg'
   const basis = peg ? words[W.peg] : r.basis === 'consensus' ? words[W.consensus] : bankOf(r.base, words)
-  const detail = basis === '' ? look.dateOf(r.date) : `${look.dateOf(r.date)}, ${basis}`
+  const detail = [look.dateOf(r.date), basis].filter(Boolean).join(', ')
   let html = `<b>${inverse ? pair : `${r.base}<span class="q">/${r.quote}</span>`}</b><span class="e"> =</span> ${value}`
   let text = `${look.nameOf(r.base)}, ${pair} ${value}`
   const c = r.change
@@ -91,7 +91,7 @@ export function formatItem (r: Rate, look: Look): Item {
 function sparkline (values: number[], { locale, words }: Look): [string, string] {
   const lo = Math.min(...values)
   const hi = Math.max(...values)
-  const text = `${(words[W.range] as string).replace('#', String(values.length))} ${formatPrice(lo, locale)}\u2013${formatPrice(hi, locale)}`
+  const text = `${(words[W.range] as string).replace('#', `${values.length}`)} ${formatPrice(lo, locale)}\u2013${formatPrice(hi, locale)}`
   // 40 x 10 units in a 3em x .9em box (a unit of margin above and below for the stroke); y runs down from
   // the highest value, and a flat line runs through the middle
   const points = values.map((v, i) => `${i * 40 / (values.length - 1)},${hi > lo ? (hi - v) / (hi - lo) * 10 : 5}`).join(' ')
