@@ -1,6 +1,7 @@
 // Bundles src/widget/index.ts into dist/widget/: widget.js (the short-lived alias), widget.<hash>.js
-// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts) and
-// manifest.json (hashes, sizes) that src/routes/widget.ts serves from.
+// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts), the demo
+// page's charts.js and charts.<hash>.js (src/widget/charts.ts) and manifest.json (hashes, sizes) that
+// src/routes/widget.ts serves from.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -31,6 +32,11 @@ export async function buildPacks () {
   return { files, hash: sha(Buffer.concat(Object.values(files))).slice(0, 8) }
 }
 
+// names of options and fields inside the bundle (the client's options and status, the widget's own
+// records) that are neither on the wire nor in the DOM: shortened to keep the widget within its budget.
+// A wire or DOM property named here would break the widget, which the browser tests would show.
+const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onSnapshot|onUpdate|onServerError|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf)$/
+
 /** The esbuild options of the bundle; `i18n` names the packs the widget may fetch. */
 export function bundleOptions (i18n) {
   return {
@@ -42,7 +48,8 @@ export function bundleOptions (i18n) {
     target: ['chrome100', 'firefox100', 'safari15.4'],
     legalComments: 'none',
     charset: 'utf8',
-    define: { I18N: JSON.stringify(i18n) },
+    define: { I18N: JSON.stringify([i18n.hash, i18n.languages]) },
+    mangleProps: INTERNAL,
     write: false
   }
 }
@@ -54,6 +61,9 @@ export async function buildWidget () {
   const result = await build(bundleOptions(i18n))
   const bytes = Buffer.from(result.outputFiles[0].contents)
   const hash = sha(bytes).slice(0, 12)
+  const charts = await build({ ...bundleOptions(i18n), entryPoints: [join(ROOT, 'src', 'widget', 'charts.ts')], mangleProps: undefined })
+  const chartBytes = Buffer.from(charts.outputFiles[0].contents)
+  const chartHash = sha(chartBytes).slice(0, 12)
   const manifest = {
     file: `widget.${hash}.js`,
     hash,
@@ -61,16 +71,19 @@ export async function buildWidget () {
     gzip: gzipSize(bytes),
     brotli: brotliSize(bytes),
     budgetGzip: BUDGET_GZIP,
+    charts: { file: `charts.${chartHash}.js`, hash: chartHash },
     i18n: { hash: packs.hash, files: Object.fromEntries(Object.keys(packs.files).map((lang) => [lang, `widget.i18n.${lang}.${packs.hash}.json`])) }
   }
   mkdirSync(OUT, { recursive: true })
-  const current = new Set([manifest.file, ...Object.values(manifest.i18n.files)])
+  const current = new Set([manifest.file, manifest.charts.file, ...Object.values(manifest.i18n.files)])
   for (const old of readdirSync(OUT)) {
-    if (/^widget\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
+    if (/^(widget|charts)\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
   }
   for (const [lang, json] of Object.entries(packs.files)) writeAtomic(join(OUT, manifest.i18n.files[lang]), json)
   writeAtomic(join(OUT, manifest.file), bytes)
   writeAtomic(join(OUT, 'widget.js'), bytes)
+  writeAtomic(join(OUT, manifest.charts.file), chartBytes)
+  writeAtomic(join(OUT, 'charts.js'), chartBytes)
   writeAtomic(join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
   return manifest
 }

@@ -7,7 +7,7 @@ const origin = new URL('.', script?.src || location.href).href
 // a second copy of the script on the page finds the element defined and does nothing
 if (!customElements.get('fx-ticker')) {
   customElements.define('fx-ticker', class extends HTMLElement {
-    static observedAttributes = ['symbols', 'locale', 'direction', 'href', 'src', 'data-src', 'speed', 'display']
+    static observedAttributes = ['symbols', 'locale', 'direction', 'href', 'src', 'data-src', 'speed', 'display', 'spark']
     #stop: (() => void) | undefined
 
     connectedCallback (): void {

@@ -9,8 +9,9 @@ import { tooltip } from './tooltip.js'
 // under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
 const COMPACT_BELOW = 480
 
-// the words are set by render(), which runs again when a language's pack arrives
-const HTML = '<div class="w" part="ticker"><button class="p" type="button" aria-pressed="false"></button>' +
+// the words are set by render(), which runs again when a language's pack arrives; the button needs no
+// type="button": in a shadow root it belongs to no form
+const HTML = '<div class="w" part="ticker"><button class="p" aria-pressed="false"></button>' +
   '<div class="v" role="marquee" aria-live="off"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>' +
   '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
 
@@ -35,15 +36,15 @@ function style (root: ShadowRoot): string {
  * language; where it does not (Chromium ships none for kk, ky, uz, tg, tk), ISO dates and currency codes
  * rather than English in the middle of another language.
  */
-function texts (language: string): Pick<Look, 'date' | 'name'> {
+function texts (language: string): Pick<Look, 'dateOf' | 'nameOf'> {
   try {
     const names = new Intl.DisplayNames(language, { type: 'currency' })
     if (language === 'en' || names.of('USD') !== 'US Dollar') {
       const dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' })
-      return { date: (d) => dates.format(Date.parse(d)), name: (c) => names.of(c) ?? c }
+      return { dateOf: (d) => dates.format(Date.parse(d)), nameOf: (c) => names.of(c) ?? c }
     }
   } catch { /* no Intl.DisplayNames */ }
-  return { date: (d) => d, name: (c) => c }
+  return { dateOf: (d) => d, nameOf: (c) => c }
 }
 
 /**
@@ -77,8 +78,8 @@ export function mount (host: HTMLElement, origin: string): () => void {
       look.words = w
       render()
     }),
-    inverse: /^USD\//i.test(get('direction') ?? ''),
-    href: get('href'),
+    flip: /^USD\//i.test(get('direction') ?? ''),
+    link: get('href'),
     ...texts(language)
   }
   const speed = num('speed', 50)
@@ -136,13 +137,16 @@ export function mount (host: HTMLElement, origin: string): () => void {
 
   const resize = new ResizeObserver(render)
   resize.observe(v)
-  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, num('retry', 1000), num('poll', 30_000), (all, live) => {
+  const spark = get('spark') !== null
+  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, spark, num('retry', 1000), num('poll', 30_000), (all, live, points) => {
     showLive(live)
     const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
       .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
     // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
-    if (next.length === shown.length && next.every((r, i) => r === shown[i])) return
+    const lines = spark ? points : undefined
+    if (next.length === shown.length && next.every((r, i) => r === shown[i]) && lines === look.spark) return
     shown = next
+    look.spark = lines
     render()
   })
   return () => {

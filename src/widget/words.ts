@@ -1,16 +1,16 @@
 import { HOME_SOURCE } from '../domain/sources.js'
 
-/** Replaced by scripts/build-widget.js: the languages served as packs, and the packs' content hash. */
-declare const I18N: { hash: string, languages: string[] }
+/** Replaced by scripts/build-widget.js: the packs' content hash and the languages served as packs. */
+declare const I18N: [hash: string, languages: string[]]
 
 /**
  * The built-in English words, `|`-separated in the order of `W`, then the home banks in the order of
- * HOME_SOURCE. Other languages are the same list in a pack (packs.ts) fetched on demand.
+ * HOME_SOURCE; `#` in a word stands for a number. Other languages are the same list in a pack (packs.ts) fetched on demand.
  */
-const EN = 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan'.split('|')
+const EN = 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|#-day range|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan'.split('|')
 
 /** Indexes into a word list. */
-export const enum W { rates, pause, up, down, unchanged, stale, offline, peg, consensus, banks }
+export const enum W { rates, pause, up, down, unchanged, stale, offline, peg, consensus, range, banks }
 
 // one request per language and page, whatever the number of tickers
 const packs: Record<string, Promise<string[]>> = {}
@@ -18,7 +18,7 @@ const packs: Record<string, Promise<string[]>> = {}
 /** The widget's language for a tag (`ru-RU` -> `ru`): one with a pack, else English. */
 export function languageOf (tag: string): string {
   const l = tag.slice(0, 2).toLowerCase()
-  return I18N.languages.includes(l) ? l : 'en'
+  return I18N[1].includes(l) ? l : 'en'
 }
 
 /**
@@ -27,7 +27,7 @@ export function languageOf (tag: string): string {
  */
 export function wordsOf (language: string, origin: string, then: (words: string[]) => void): string[] {
   if (language !== 'en') {
-    (packs[language] ??= fetch(`${origin}widget.i18n.${language}.${I18N.hash}.json`).then((r) => r.json()))
+    (packs[language] ??= fetch(`${origin}widget.i18n.${language}.${I18N[0]}.json`).then((r) => r.json()))
       .then((words: string[]) => { if (words.length === EN.length) then(words) }, () => {})
   }
   return EN

@@ -48,6 +48,23 @@ t.test('/widget.<hash>.js is immutable', async (t) => {
   t.equal((await app.inject('/widget.000000000000.js')).statusCode, 404)
 })
 
+t.test('/charts.js is the demo page\'s chart script, not part of the widget; its hashed name is immutable', async (t) => {
+  const app = await build(t)
+  const charts = (manifest as unknown as { charts: { file: string, hash: string } }).charts
+  const res = await app.inject('/charts.js')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/javascript/)
+  t.equal(res.headers.etag, `"${charts.hash}"`)
+  t.match(res.body, /data-fx-charts/)
+  t.notMatch((await app.inject('/widget.js')).body, /data-fx-charts/, 'the widget does not carry it')
+  const hashed = await app.inject(`/${charts.file}`)
+  t.equal(hashed.headers['cache-control'], 'public, max-age=31536000, immutable')
+  t.same(hashed.rawPayload, res.rawPayload)
+  const page = (await app.inject('/')).body
+  t.match(page, '<script src="/charts.js" defer></script>', 'the demo page loads it from its own origin')
+  t.match(page, 'data-fx-charts data-symbols="KGS,KZT,TJS,UZS,TMT"')
+})
+
 t.test('the served widget stays within 6 KB gzip', async (t) => {
   const app = await build(t)
   const served = (await app.inject('/widget.js')).rawPayload
@@ -95,6 +112,7 @@ t.test('without a built widget the routes answer 503 and the rest still works', 
   t.equal(res.statusCode, 503)
   t.match(res.json(), { message: /not built/ })
   t.equal((await app.inject('/')).statusCode, 200)
+  t.equal((await app.inject('/charts.js')).statusCode, 503)
 })
 
 t.test('the language packs: hashed names never revalidated, stable names briefly cached, English not among them', async (t) => {
@@ -107,7 +125,7 @@ t.test('the language packs: hashed names never revalidated, stable names briefly
   t.notMatch(served, /Нацбанк|Qirgʻiziston|Тыныгуу/, 'no other language is in the bundle')
   const app = await build(t)
   const english = (await app.inject('/widget.js')).body.match(/"(Exchange rates\|[^"]+)"/)?.[1]?.split('|') ?? []
-  t.equal(english.length, 14, 'the built-in English words and bank names')
+  t.equal(english.length, 15, 'the built-in English words and bank names')
   for (const [lang, file] of Object.entries(i18n.files)) {
     const res = await app.inject(`/${file}`)
     t.equal(res.statusCode, 200, file)
