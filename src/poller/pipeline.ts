@@ -183,4 +183,3 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
     }
   }
 }
-
