@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { fixings, historyStandIn } from './history.js'
+import { TOMORROW, fixings, historyRequests } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -32,7 +32,7 @@ async function embed (t: Teardown, service: Service, body: string): Promise<{ pa
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('console', (m) => { if (m.type() === 'error' && !BROWSER.test(m.text())) errors.push(m.text()) })
-  const history = await historyStandIn(page, service)
+  const history = await historyRequests(page)
   await fakePage(page, service.origin + '/embed.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
 <script src="${service.origin}/widget.js" async></script>
 ${body}</body></html>`)
@@ -110,7 +110,7 @@ t.test('live updates extend the sparkline: a newer date adds a point, the same d
 
   // a new high: a strong tenge on the next day
   const publish = async (inverse: number): Promise<void> => {
-    await service.app.store.publish(publishInput(fiveRates().map((r) => r.base === 'KZT' ? rate('KZT', inverse, { date: '2025-11-27' }) : r)))
+    await service.app.store.publish(publishInput(fiveRates().map((r) => r.base === 'KZT' ? rate('KZT', inverse, { date: TOMORROW }) : r)))
   }
   await publish(480)
   await waitForText(page, ['0.002083'])
