@@ -32,6 +32,8 @@ async function main (): Promise<void> {
   const replay = await startReplay({ fixturesDir: FIXTURES, day: '2025-11-25', shiftDays })
   const env: Record<string, string | undefined> = {
     FX_POLL_INTERVAL_MS: '3000',
+    // the archives are replayed on loopback: no bank to be polite to, so a year arrives in seconds
+    FX_HISTORY_PACE_MS: '10',
     ...process.env,
     FX_STATE_DIR: stateDir,
     REDIS_URL: undefined,
