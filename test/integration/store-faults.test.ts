@@ -18,6 +18,14 @@ const onDay = (day: string) => (s: Snapshot): boolean => s.rates?.length === 5 &
 // the recorded fixings are from November 2025: keep them current so that readiness depends on the engine only
 const FRESH = { FX_STALE_AFTER_MS: String(100 * 365 * 86_400_000), FX_POLL_INTERVAL_MS: '200' }
 
+/** Replaces the state file by a directory; the service may write the file again in between, so until it sticks. */
+async function blockWith (file: string): Promise<void> {
+  await until(async () => {
+    await rm(file, { force: true })
+    return await mkdir(file).then(() => true, () => false)
+  }, { timeoutMs: 5000, what: 'a directory in place of the state file' })
+}
+
 t.test('a state file that cannot be written: not ready without the path, then the file catches up by itself', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fx-disk-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
@@ -27,8 +35,7 @@ t.test('a state file that cannot be written: not ready without the path, then th
   await until(async () => (await readyz(svc)).status === 200 && onDay('2025-11-25')(await rates(svc)), { timeoutMs: 15_000, what: 'day one, ready' })
 
   // a directory where the state file goes: every write fails with EISDIR
-  await rm(file)
-  await mkdir(file)
+  await blockWith(file)
   upstream.setDay('2025-11-26')
   const failing = await until(async () => {
     const r = await readyz(svc)
@@ -38,7 +45,8 @@ t.test('a state file that cannot be written: not ready without the path, then th
   await until(async () => onDay('2025-11-26')(await rates(svc)), { timeoutMs: 15_000, what: 'day two served from memory' })
 
   await rm(file, { recursive: true })
-  await until(async () => (await readyz(svc)).status === 200, { timeoutMs: 15_000, what: 'ready again without a restart' })
+  // the writer retries with a backoff of at most 30 s (the embedded engine's retryMaxMs)
+  await until(async () => (await readyz(svc)).status === 200, { timeoutMs: 35_000, what: 'ready again without a restart' })
   const served = await rates(svc)
   const stored = JSON.parse(await readFile(file, 'utf8')) as { snapshot: Snapshot }
   t.equal(stored.snapshot.seq, served.seq, 'the file holds the seq that is served')
@@ -93,8 +101,7 @@ t.test('SIGTERM while the state file cannot be written still drains and exits 0'
   const upstream = await replay(t, '2025-11-25')
   const svc = await startService(t, { ...sourceEnv(upstream), ...FRESH, FX_STATE_DIR: dir })
   await until(async () => onDay('2025-11-25')(await rates(svc)), { timeoutMs: 15_000, what: 'day one' })
-  await rm(join(dir, 'state.json'))
-  await mkdir(join(dir, 'state.json'))
+  await blockWith(join(dir, 'state.json'))
   upstream.setDay('2025-11-26')
   await until(async () => (await readyz(svc)).body.reasons.includes('state not persisted'), { timeoutMs: 15_000, what: 'the failure' })
   svc.child.kill('SIGTERM')
