@@ -97,6 +97,10 @@ t.test('a fresh start: change in the first snapshot, the window filled from the 
     t.ok(gaps.every((g) => g >= PACE_MS - 2), `${id}: requests at least ${PACE_MS} ms apart (closest ${Math.min(...gaps)} ms)`)
     t.equal(new Set(mine.map((r) => r.date)).size, mine.length, `${id}: no day asked twice`)
   }
+  const metrics = (await app.inject('/metrics')).body
+  const okNbk = Number(/^fx_archive_requests_total\{source="nbk",outcome="ok"\} (\d+)$/m.exec(metrics)?.[1])
+  t.ok(okNbk >= past.filter((r) => r.id === 'nbk').length - 1, `the metric counts the archive requests (${okNbk})`)
+  t.match(metrics, /fx_archive_requests_total\{source="nbk",outcome="RATES_SOURCE_[A-Z_]+"\} 1$/m, 'and the failed one by its code')
   await app.close()
 
   // the same directory again: the progress is in the state file
