@@ -130,3 +130,26 @@ t.test('with Redis the leader alone backfills, once for the cluster, and every i
   t.equal(res.statusCode, 200)
   t.ok(res.json().fixings.length >= 6, 'the follower serves the backfilled fixings')
 })
+
+t.test('a week of downtime is filled in on the next start, and only that week is asked', async (t) => {
+  const WEEK_MS = 7 * 86_400_000
+  const dir = mkdtempSync(join(tmpdir(), 'fx-backfill-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const weekAgo = (): Date => new Date(Date.now() - WEEK_MS)
+  const then = await startReplay({ fixturesDir: FIXTURES, day: '2025-11-26', shiftDays: SHIFT, clock: () => weekAgo().getTime() })
+  const env = { ...sourceEnv(then), FX_HISTORY_DAYS: String(DAYS), FX_HISTORY_PACE_MS: String(PACE_MS), FX_POLL_INTERVAL_MS: '60000' }
+  const first = await build(t, { env, store: await createEmbeddedStore({ dir, quote: 'USD' }), sources: createSources(testConfig(env)), now: weekAgo })
+  await first.ingest.backfill.idle()
+  await first.close()
+  await then.close()
+
+  const upstream = await archiveServer(t)
+  const now = await service(t, upstream, await createEmbeddedStore({ dir, quote: 'USD' }))
+  await now.ingest.backfill.idle()
+  const asked = pastRequests(upstream)
+  t.ok(asked.length > 0, `${asked.length} archive requests`)
+  const lastWeek = addDays(TODAY, -9)
+  t.same(asked.filter((r) => r.date < lastWeek), [], 'none for the days stored before the downtime')
+  const kzt = new Set(now.store.history('KZT').map((f) => f.date))
+  t.same(publishedBy('nbk').filter((d) => !kzt.has(d)), [], 'every NBK day of the window is in the history, the week included')
+})
