@@ -109,11 +109,16 @@ function checkStream (t: Test, name: string, conn: Conn, published: number[], fi
  * Reads, right after `leader` stopped, when its lock expires, and checks the order of events: the lock outlives the
  * leader by at most LOCK_MS, nobody acquires it before it expires, and a follower takes it within the election's periods.
  */
+/** How late a command written before a SIGKILL or SIGSTOP may still reach Redis on a loaded machine. */
+const IN_FLIGHT_MS = 50
+
 async function heldLock (t: Test, redis: RedisServer, leader: ServiceProcess, stoppedAt: number): Promise<LockExpiry> {
   const token = String(logged(leader, 'leadership acquired').at(-1)?.token)
   const lock = await lockExpiry(redis.url, token)
   if (lock === undefined) throw new Error('the stopped leader no longer held the lock when it was read')
-  t.ok(lock.earliest <= stoppedAt + LOCK_MS, `the lock outlives the stopped leader by at most ${LOCK_MS} ms (${lock.earliest - stoppedAt} ms)`)
+  // a renewal the leader wrote just before the signal is applied by Redis just after it: the lifetime runs from then
+  t.ok(lock.earliest <= stoppedAt + LOCK_MS + IN_FLIGHT_MS,
+    `the lock outlives the stopped leader by at most ${LOCK_MS} ms, a renewal in flight aside (${lock.earliest - stoppedAt} ms)`)
   return lock
 }
 
