@@ -65,6 +65,8 @@ export function archiveValueDate (id: SourceId, asked: string): string | undefin
     case 'nbk':
     case 'cbu':
       return lastOnOrBefore(asked, isBusinessDay)
+    case 'nbkr':
+      return isBusinessDay(asked) ? asked : undefined
     case 'frankfurter':
       return lastOnOrBefore(asked, isWeekday)
     case 'cbr':

@@ -5,6 +5,7 @@ import { isSourceId } from '../domain/sources.js'
 import type { SourceId } from '../domain/sources.js'
 import { ARCHIVE_TEMPLATES, renderArchive } from './archive-formats.js'
 import { archiveRate, archiveValueDate } from './archive-rate.js'
+import { nbkrHistoryPage, nbkrHistoryRange } from './nbkr-history-page.js'
 
 /** How an archive answers a chosen date instead: HTTP 500 with the source's error body, a 200 HTML page, or a 200 payload dated after the day asked. */
 export type ArchiveFault = 'error' | 'html' | 'wrong-date'
@@ -38,6 +39,7 @@ const DATED_URLS: Readonly<Partial<Record<SourceId, (url: string) => string | un
     return m === null ? undefined : ymd(m[1], m[2], m[3])
   },
   frankfurter: (url) => iso(/^\/v2\/rates\?(?:.*&)?date=(\d{4}-\d{2}-\d{2})(?:&|$)/.exec(url)?.[1]),
+  nbkr: (url) => nbkrHistoryRange(url)?.to,
   fawazahmed0: (url) => iso(/^\/npm\/@fawazahmed0\/currency-api@(\d{4}-\d{2}-\d{2})\/v1\/currencies\/usd(?:\.min)?\.json$/.exec(url)?.[1])
 }
 
@@ -70,8 +72,8 @@ export interface ArchiveOptions {
 }
 
 export interface Archive {
-  /** The answer of `id`'s archive to a request for `asked`, when its own today is `today`. */
-  answer: (id: SourceId, asked: string, today: string) => ArchiveAnswer
+  /** The answer of `id`'s archive to a request for `asked` (from `from`, for a range), when its own today is `today`. */
+  answer: (id: SourceId, asked: string, today: string, from?: string) => ArchiveAnswer
   /** The configured fault of `id` for `asked`, if any. */
   faultOf: (id: SourceId, asked: string) => ArchiveFault | undefined
 }
@@ -106,10 +108,17 @@ export function createArchive ({ fixturesDir, shiftDays, faults }: ArchiveOption
   const faultOf = (id: SourceId, asked: string): ArchiveFault | undefined => faults()[id]?.[asked]
   return {
     faultOf,
-    answer (id, asked, today) {
+    answer (id, asked, today, from = asked) {
       const fault = faultOf(id, asked)
       if (fault === 'error') return failure(id, 500)
       if (fault === 'html') return { status: 200, type: 'text/html; charset=utf-8', body: Buffer.from(HTML_PAGE) }
+      if (id === 'nbkr') {
+        // a page of rows: a wrong date moves every row a day later, the last one past the range asked
+        const move = fault === 'wrong-date' ? 1 : 0
+        const last = asked > today ? today : asked
+        const published = (d: string): boolean => archiveValueDate(id, addDays(d, -move)) === addDays(d, -move)
+        return { status: 200, type: 'text/html; charset=utf-8', body: nbkrHistoryPage(addDays(from, move), addDays(last, move), published, (d) => rateOn('KGS', addDays(d, -move))) }
+      }
       if (fault === 'wrong-date') return payload(id, addDays(asked, 1))
       if (asked > today) return future(id, today)
       const date = archiveValueDate(id, asked)

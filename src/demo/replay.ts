@@ -10,6 +10,7 @@ import type { SourceId } from '../domain/sources.js'
 import { archiveDateOf, createArchive } from './archive.js'
 import type { ArchiveAnswer, ArchiveFaults } from './archive.js'
 import { ARCHIVE_ANCHOR } from './archive-rate.js'
+import { nbkrHistoryRange } from './nbkr-history-page.js'
 
 import { shiftDates } from './shift.js'
 
@@ -153,6 +154,7 @@ export async function startReplay (options: ReplayOptions, port = 0): Promise<Re
     hits[id] = (hits[id] ?? 0) + 1
     const override = overrides.get(id)
     if (typeof override === 'function') return override(req, res)
+    if (asked !== undefined && id === 'nbkr') return send(req, res, archive.answer(id, asked, todayOf(id), nbkrHistoryRange(rest)?.from))
     if (asked !== undefined && isSourceId(id) && !servedLive(id, asked)) return send(req, res, archive.answer(id, asked, todayOf(id)))
     const route = ROUTES.find(([re]) => re.test(path))
     if (route === undefined) {

@@ -10,6 +10,9 @@ import type { Quote } from '../domain/rate.js'
  */
 export const MAX_CARRY_DAYS = 10
 
+/** The most days one range request asks for: NBKR's history page answers about a year of rows. */
+export const MAX_SPAN_DAYS = 366
+
 /** The publication of one source in force on a date: its own value date and quotes by base. */
 export interface InForce {
   date: string
@@ -37,6 +40,27 @@ export function recordAnswer (archive: SourceArchive, asked: string, quotes: rea
   }
   if (final) next.asked = mergeRange(archive.asked, [valueDate ?? asked, asked])
   return next
+}
+
+/**
+ * Records the answer to asking the days `from`..`to` at once: the set of each day that had one. The days up
+ * to `final` (before today) are known for good; a day of the range without a set had no publication.
+ */
+export function recordSpan (archive: SourceArchive, from: string, to: string, quotes: readonly Quote[], final: string): SourceArchive {
+  if (from === to) return recordAnswer(archive, to, quotes, to <= final)
+  const byDate = new Map<string, Quote[]>()
+  for (const q of quotes) byDate.set(q.date, [...(byDate.get(q.date) ?? []), q])
+  let next = archive
+  for (const [date, set] of byDate) next = recordAnswer(next, date, set, false)
+  return final >= from ? { ...next, asked: mergeRange(next.asked, [from, final < to ? final : to]) } : next
+}
+
+/** The oldest day of the unknown run that ends at `to`, at most a year long and not before `from`. */
+export function unknownSince (archive: SourceArchive, to: string, from: string, excluded: ReadonlySet<string>): string {
+  const limit = addDays(to, -(MAX_SPAN_DAYS - 1))
+  let start = to
+  for (let d = addDays(to, -1); d >= from && d >= limit && !excluded.has(d) && !isKnown(archive, d); d = addDays(d, -1)) start = d
+  return start
 }
 
 /** Inserts an inclusive date range, merging it with every range it overlaps or touches. */

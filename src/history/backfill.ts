@@ -5,12 +5,11 @@ import type { Fixing } from '../domain/rate.js'
 import { SOURCE_INFO } from '../domain/sources.js'
 import type { SourceId } from '../domain/sources.js'
 import type { Source } from '../sources/source.js'
-import { isDatedSource } from '../sources/url-source.js'
-import type { DatedSource } from '../sources/url-source.js'
+import { isDatedSource, isRangeSource } from '../sources/url-source.js'
 import type { SnapshotState } from '../store/store.js'
-import { MAX_CARRY_DAYS, isKnown, nextUnknown, pruneBefore, recordAnswer, sourceArchiveOf } from './archive.js'
+import { MAX_CARRY_DAYS, isKnown, nextUnknown, pruneBefore, recordSpan, sourceArchiveOf, unknownSince } from './archive.js'
 import { createArchiveFetcher } from './fetch-day.js'
-import type { ArchiveFetchOptions } from './fetch-day.js'
+import type { ArchiveFetchOptions, ArchiveSource } from './fetch-day.js'
 import { createPacer } from './pace.js'
 import { pickFixings } from './pick.js'
 
@@ -21,7 +20,7 @@ export interface BackfillLog {
 }
 
 export interface BackfillOptions extends ArchiveFetchOptions {
-  /** The enabled sources; those without a dated archive are left out. */
+  /** The enabled sources; those without an archive (dated, or a range at once) are left out. */
   sources: readonly Source[]
   state: SnapshotState
   currencies: readonly string[]
@@ -57,10 +56,10 @@ export interface Backfill {
 /** Fetches the missing fixings of the last `days` days from the dated archives, politely, newest first. */
 export function createBackfill (opts: BackfillOptions): Backfill {
   const { state, now, log } = opts
-  const dated = opts.sources.filter(isDatedSource)
+  const dated = opts.sources.filter((s): s is ArchiveSource => isDatedSource(s) || isRangeSource(s))
   const maxFailures = opts.maxFailures ?? 3
   const pacer = createPacer(opts.paceMs)
-  const fetchDay = createArchiveFetcher(opts)
+  const fetchSpan = createArchiveFetcher(opts)
   let working: Archive = {}
   const changed = new Set<string>()
   const dirtyDates = new Set<string>()
@@ -77,7 +76,7 @@ export function createBackfill (opts: BackfillOptions): Backfill {
 
   const archiveOf = (id: string): SourceArchive => sourceArchiveOf(working, id)
 
-  async function work (source: DatedSource, first: boolean): Promise<void> {
+  async function work (source: ArchiveSource, first: boolean): Promise<void> {
     const today = civilDate(now(), SOURCE_INFO[source.id].utcOffsetHours)
     const from = addDays(today, -(opts.days - 1))
     // after the first pass the live poll follows today; an archive's today is never final anyway
@@ -86,26 +85,28 @@ export function createBackfill (opts: BackfillOptions): Backfill {
     progress.set(source.id, mine)
     let failures = 0
     while (!stopper.signal.aborted && failures < maxFailures) {
-      const date = nextUnknown(archiveOf(source.id), from, today, tried)
-      if (date === undefined) break
-      tried.add(date)
+      const to = nextUnknown(archiveOf(source.id), from, today, tried)
+      if (to === undefined) break
+      const start = isRangeSource(source) ? unknownSince(archiveOf(source.id), to, from, tried) : to
+      for (let d = start; d <= to; d = addDays(d, 1)) tried.add(d)
       await pacer.wait(source.id, stopper.signal)
       if (stopper.signal.aborted) break
       try {
-        const quotes = await fetchDay(source, date, stopper.signal).finally(() => { pacer.done(source.id) })
+        const quotes = await fetchSpan(source, start, to, stopper.signal).finally(() => { pacer.done(source.id) })
         failures = 0
         opts.onRequest?.(source.id, quotes.length === 0 ? 'none' : 'ok')
-        working = { ...working, [source.id]: recordAnswer(archiveOf(source.id), date, quotes, date < today) }
+        const final = to < today ? to : addDays(today, -1)
+        working = { ...working, [source.id]: recordSpan(archiveOf(source.id), start, to, quotes, final) }
         changed.add(source.id)
-        const valueDate = quotes.reduce((d, q) => (q.date < d ? q.date : d), date)
-        for (let d = valueDate; d <= addDays(date, MAX_CARRY_DAYS); d = addDays(d, 1)) dirtyDates.add(d)
+        const valueDate = quotes.reduce((d, q) => (q.date < d ? q.date : d), start)
+        for (let d = valueDate; d <= addDays(to, MAX_CARRY_DAYS); d = addDays(d, 1)) dirtyDates.add(d)
         scheduleFlush()
       } catch (err) {
         if (stopper.signal.aborted) break
         failures++
         const code = isRatesError(err) ? err.code : 'RATES_SOURCE_HTTP'
         opts.onRequest?.(source.id, code)
-        log.warn({ source: source.id, date, code, err: (err as Error).message }, 'archive request failed; the date is asked again next pass')
+        log.warn({ source: source.id, from: start, to, code, err: (err as Error).message }, 'archive request failed; asked again next pass')
       }
     }
     mine.done = true

@@ -5,7 +5,8 @@ import type { Quote } from '../domain/rate.js'
 import { withDeadline } from '../sources/deadline.js'
 import { createResponseCache } from '../sources/source.js'
 import type { ResponseCache } from '../sources/source.js'
-import type { DatedSource } from '../sources/url-source.js'
+import { isRangeSource } from '../sources/url-source.js'
+import type { DatedSource, RangeSource } from '../sources/url-source.js'
 import { MAX_CARRY_DAYS } from './archive.js'
 
 export interface ArchiveFetchOptions {
@@ -17,8 +18,11 @@ export interface ArchiveFetchOptions {
   now: () => Date
 }
 
-/** One archive request for one date, under its deadline; `signal` stops it. */
-export type ArchiveFetch = (source: DatedSource, date: string, signal: AbortSignal) => Promise<Quote[]>
+/** A source with an archive: asked one day at a time, or a range of days at once. */
+export type ArchiveSource = DatedSource | RangeSource
+
+/** One archive request, for the day `to` or (a range source) the days from `from` to `to`, under its deadline; `signal` stops it. */
+export type ArchiveFetch = (source: ArchiveSource, from: string, to: string, signal: AbortSignal) => Promise<Quote[]>
 
 /**
  * Asks a source's archive for a date. The quotes are those of the set in force then: dated that day or a
@@ -26,24 +30,19 @@ export type ArchiveFetch = (source: DatedSource, date: string, signal: AbortSign
  */
 export function createArchiveFetcher (opts: ArchiveFetchOptions): ArchiveFetch {
   const caches = new Map<string, ResponseCache>()
-  return async (source, date, stop) => {
+  return async (source, from, date, stop) => {
     let cache = caches.get(source.id)
     if (cache === undefined) caches.set(source.id, cache = createResponseCache())
     // parsers judge a value date against the poll's clock: for a past date, the day after it
     const at = Math.min(opts.now().getTime(), Date.parse(`${addDays(date, 1)}T12:00:00.000Z`))
-    const quotes = await withDeadline(source.id, stop, opts.timeoutMs * 2, async (signal) => await source.fetchDay({
-      dispatcher: opts.dispatcher,
-      signal,
-      now: new Date(at),
-      cache,
-      userAgent: opts.userAgent,
-      timeoutMs: opts.timeoutMs,
-      maxBytes: opts.maxBytes
-    }, date))
-    const oldest = addDays(date, -MAX_CARRY_DAYS)
+    const quotes = await withDeadline(source.id, stop, opts.timeoutMs * 2, async (signal) => {
+      const ctx = { dispatcher: opts.dispatcher, signal, now: new Date(at), cache, userAgent: opts.userAgent, timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes }
+      return isRangeSource(source) ? await source.fetchRange(ctx, from, date) : await source.fetchDay(ctx, date)
+    })
+    const oldest = isRangeSource(source) ? from : addDays(date, -MAX_CARRY_DAYS)
     const stale = quotes.find((q) => q.date < oldest)
     if (stale !== undefined) {
-      throw new RatesError('RATES_SOURCE_DATE', `${source.id}: asked for ${date}, the archive answered a set dated ${stale.date}`, 502)
+      throw new RatesError('RATES_SOURCE_DATE', `${source.id}: asked for ${from === date ? date : `${from}..${date}`}, the archive answered a set dated ${stale.date}`, 502)
     }
     return quotes
   }

@@ -7,7 +7,9 @@ import { fetchText } from './http.js'
 import { PrintedCodeSchema, crossRows, pivotQuote, usdPivot } from './pivot.js'
 import type { PivotRow } from './pivot.js'
 import { joinUrl } from './source.js'
-import type { Source, SourceOptions } from './source.js'
+import type { SourceOptions } from './source.js'
+import { nbkrHistoryPath, parseNbkrHistory } from './nbkr-history.js'
+import type { RangeSource } from './url-source.js'
 import { createXmlParser, parseXml, xmlElement } from './xml.js'
 
 export const NBKR_ORIGIN = 'https://www.nbkr.kg'
@@ -78,14 +80,19 @@ export function parseNbkr (daily: string, { now, weekly }: NbkrParseOptions): Qu
  * NBKR: daily.xml, then weekly.xml over the same keep-alive connection (NBKR drops clients that open
  * many TLS sessions). Both files hold only the latest publication, so nothing is dated by the request.
  * daily.xml carries KGS itself and every cross, so its failure fails the poll; a weekly.xml failure
- * only leaves out TJS/UZS/TMT, and the daily quotes are returned alone.
+ * only leaves out TJS/UZS/TMT, and the daily quotes are returned alone. Past KGS fixings come from the
+ * history page of the dollar, up to a year of days in one request (nbkr-history.ts).
  */
-export function createNbkrSource (opts: SourceOptions = {}): Source {
+export function createNbkrSource (opts: SourceOptions = {}): RangeSource {
   const origin = opts.origin ?? NBKR_ORIGIN
   const dailyUrl = joinUrl(origin, NBKR_DAILY_PATH)
   const weeklyUrl = joinUrl(origin, NBKR_WEEKLY_PATH)
   return {
     id: ID,
+    async fetchRange (ctx, from, to) {
+      const html = (await fetchText(ID, joinUrl(origin, nbkrHistoryPath(from, to)), ctx)).text
+      return parseNbkrHistory(html, { now: ctx.now, from, to })
+    },
     async fetchQuotes (ctx) {
       const daily = (await fetchText(ID, dailyUrl, ctx)).text
       const dailyQuotes = parseNbkr(daily, { now: ctx.now })

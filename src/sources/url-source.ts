@@ -43,6 +43,17 @@ export interface DatedUrlOptions {
   stepBackOn404?: number
 }
 
+/** A source whose upstream answers the publications of a range of days in one request. */
+export interface RangeSource extends Source {
+  /** Quotes of every day in [from, to] that had a publication (at most a year); RATES_SOURCE_EMPTY when none. */
+  fetchRange: (ctx: FetchContext, from: string, to: string) => Promise<Quote[]>
+}
+
+/** True for a source that answers a range of days at once. */
+export function isRangeSource (source: Source): source is RangeSource {
+  return typeof (source as Partial<RangeSource>).fetchRange === 'function'
+}
+
 /** True for a source that can be asked for any date, e.g. to backfill history from a bank's archive. */
 export function isDatedSource (source: Source): source is DatedSource {
   return typeof (source as Partial<DatedSource>).fetchDay === 'function'

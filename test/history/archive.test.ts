@@ -1,7 +1,7 @@
 import t from 'tap'
 import { EMPTY_SOURCE_ARCHIVE } from '../../src/domain/archive.js'
 import type { Quote } from '../../src/domain/rate.js'
-import { MAX_CARRY_DAYS, inForce, isKnown, mergeRange, nextUnknown, pruneBefore, recordAnswer } from '../../src/history/archive.js'
+import { MAX_CARRY_DAYS, inForce, isKnown, mergeRange, nextUnknown, pruneBefore, recordAnswer, recordSpan, unknownSince } from '../../src/history/archive.js'
 import { pickFixings } from '../../src/history/pick.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 
@@ -65,4 +65,18 @@ t.test('which archive fixings are stored over what the history holds', async (t)
   const live = createMemoryStore({ quote: 'USD' })
   await live.publish({ rates: [{ pair: 'KZT/USD', base: 'KZT', quote: 'USD', price: 1 / 510, inverse: 510, date: '2026-11-20', basis: 'official', cadence: 'daily', nextExpectedAt: null, change: null, stale: false, observedAt: '2026-11-20T04:00:00.000Z', sources: [] }], fixings: {}, observations: [] })
   t.same(pickFixings(archive, ['2026-11-20'], opts, live), {}, 'the date the live rate carries is the live pipeline\'s')
+})
+
+t.test('a range answered at once: each day with a row has its set, the rest of the range had none', async (t) => {
+  const rows = [q('KGS', 87.1, '2026-11-02'), q('KGS', 87.2, '2026-11-03'), q('KGS', 87.3, '2026-11-06')]
+  const a = recordSpan(EMPTY_SOURCE_ARCHIVE, '2026-11-01', '2026-11-08', rows, '2026-11-07')
+  t.same(Object.keys(a.quotes).sort(), ['2026-11-02', '2026-11-03', '2026-11-06'])
+  t.same(a.asked, [['2026-11-01', '2026-11-07']], 'known up to the last final day, today left open')
+  t.ok(isKnown(a, '2026-11-04'), 'a day without a row had no publication')
+  t.equal(inForce(a, '2026-11-05')?.date, '2026-11-03')
+  t.same(recordSpan(EMPTY_SOURCE_ARCHIVE, '2026-11-08', '2026-11-09', [q('KGS', 87, '2026-11-09')], '2026-11-07').asked, [], 'nothing final in a range of today and tomorrow')
+  t.equal(unknownSince(a, '2026-11-30', '2026-11-01', new Set()), '2026-11-08', 'the unknown run stops at the known days')
+  t.equal(unknownSince(a, '2026-11-30', '2026-11-20', new Set()), '2026-11-20', 'and at the start of the window')
+  t.equal(unknownSince(EMPTY_SOURCE_ARCHIVE, '2026-11-30', '2020-01-01', new Set()), '2025-11-30', 'and after a year')
+  t.equal(unknownSince(a, '2026-11-30', '2026-11-01', new Set(['2026-11-25'])), '2026-11-26', 'and at a day already tried')
 })

@@ -87,7 +87,13 @@ t.test('a fresh start: change in the first snapshot, the window filled from the 
   for (const d of publishedBy('cbu')) t.equal(uzs.get(d)?.basis, d === bad.cbu ? 'consensus' : 'official', `UZS ${d}`)
   const tjs = history('TJS')
   for (const d of inner()) t.equal(tjs.get(d)?.basis, 'official', `TJS ${d}: NBT publishes every day`)
-  t.ok(app.store.history('KGS').filter((f) => inner().includes(f.date)).every((f) => f.basis === 'consensus' && f.sources.length >= 2 && !f.sources.includes('nbkr')), 'KGS: the consensus of the others, labelled so')
+  const kgs = history('KGS')
+  for (const d of publishedBy('nbkr')) {
+    const f = kgs.get(d)
+    t.ok(f?.basis === 'official' && f.sources.includes('nbkr') && Math.abs(f.inverse / archiveRate('KGS', d, SHIFT) - 1) < 1e-5, `KGS ${d}: NBKR's own fixing, from its history page`)
+  }
+  const nbkrPages = upstream.requests().filter((r) => r.id === 'nbkr' && r.path.startsWith('/index1.jsp'))
+  t.equal(nbkrPages.length, 1, 'the whole window from one request of NBKR\'s history page')
 
   const past = pastRequests(upstream)
   for (const id of ARCHIVES) {
