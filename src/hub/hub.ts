@@ -87,7 +87,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
   const sent = (transport: 'ws' | 'sse') => (type: string): void => { metrics.messagesSent.inc({ transport, type }) }
   // one context for every socket: nothing in it is per connection
-  const wsContext = { fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log, gone: untrack }
+  const wsContext = { fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log, gone: untrack, release: counter.release }
 
   fastify.route({
     method: 'GET',
@@ -145,7 +145,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     counter,
     wss: fastify.websocketServer,
     accepting: () => !closing,
-    attach: (socket, { symbols, since }) => { track(attachWsPeer(socket, filterOf(symbols), since, wsContext)) }
+    attach: (socket, { symbols, since }, ip) => { track(attachWsPeer(socket, filterOf(symbols), since, wsContext, ip)) }
   })
 
   const unsubscribe = store.subscribe((snapshot, previous) => { fanout.publish(snapshot, previous) })

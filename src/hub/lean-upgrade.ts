@@ -28,7 +28,7 @@ export interface LeanUpgradeOptions {
   /** False once the instance shuts down: the framework then answers with its refusal. */
   accepting: () => boolean
   /** Wires an upgraded socket to the hub, as the route's WebSocket handler does. */
-  attach: (socket: WebSocket, params: StreamParams) => void
+  attach: (socket: WebSocket, params: StreamParams, ip: string) => void
 }
 
 /**
@@ -60,12 +60,15 @@ export function upgradeLean (req: IncomingMessage, socket: Duplex, head: Buffer,
   if (params === undefined || handshakeProblem(headers) !== undefined) return false
   if (!originAllowed(headers.origin, headers.host, opts.corsOrigins)) return false
   const ip = socket.remoteAddress
-  if (ip === undefined) return false
-  const admission = opts.counter.admit(ip)
-  if (!admission.ok) return false
-  // the slot is freed however the socket ends, even if `ws` gives up on it before the handshake completes
-  socket.on('close', admission.release)
-  opts.wss.handleUpgrade(req, socket, head, (ws) => { opts.attach(ws, params) })
+  if (ip === undefined || opts.counter.reserve(ip) !== undefined) return false
+  // without a verifyClient, `ws` completes the handshake (or gives up on the socket) synchronously; once
+  // attached, the peer frees the slot when its socket closes
+  let attached = false
+  opts.wss.handleUpgrade(req, socket, head, (ws) => {
+    attached = true
+    opts.attach(ws, params, ip)
+  })
+  if (!attached) opts.counter.release(ip)
   return true
 }
 
