@@ -66,6 +66,8 @@ export function upgradeLean (req: IncomingMessage, socket: Duplex, head: Buffer,
   let attached = false
   opts.wss.handleUpgrade(req, socket, head, (ws) => {
     attached = true
+    // what @fastify/websocket announces for every socket it upgrades
+    opts.wss.emit('connection', ws, req)
     opts.attach(ws, params, ip)
   })
   if (!attached) opts.counter.release(ip)

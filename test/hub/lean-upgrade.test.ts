@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../support/build.js'
@@ -39,10 +40,13 @@ t.test('a plain /v1/ws upgrade skips the router; whatever it cannot take plainly
   const app = await build(t, { env: { CORS_ORIGINS: 'https://news.example.com' } })
   await app.store.publish(publishInput(fiveRates()))
   const count = routed(app)
+  const announced: string[] = []
+  app.websocketServer.on('connection', (_socket: unknown, req: IncomingMessage) => { announced.push(req.url ?? '') })
   const host = await listen(app)
   const plain = connect(t, `ws://${host}/v1/ws?symbols=KZT`, { origin: 'https://news.example.com' })
   t.match(await plain.next(), { type: 'snapshot', rates: [{ pair: 'KZT/USD' }] })
   t.equal(count(), 0, 'the plain upgrade did not reach the router')
+  t.same(announced, ['/v1/ws?symbols=KZT'], 'the WebSocket server announces the connection as for any upgrade')
   const lower = connect(t, `ws://${host}/v1/ws?symbols=kzt`)
   t.match(await lower.next(), { type: 'snapshot', rates: [{ pair: 'KZT/USD' }] }, 'an unusual spelling is still served, by the route')
   t.equal(count(), 1)
