@@ -33,25 +33,36 @@ export function createConnectionCounter (limits: Pick<HubLimits, 'maxConnections
     }
     return undefined
   }
+  /** Takes a slot of `ip` when one is free; the caller then owes exactly one `release(ip)`. */
+  const reserve = (ip: string): Refusal | undefined => {
+    const refused = refusal(ip)
+    if (refused !== undefined) return refused
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
+    total++
+    return undefined
+  }
+  const release = (ip: string): void => {
+    total--
+    const left = (perIp.get(ip) ?? 1) - 1
+    if (left <= 0) perIp.delete(ip)
+    else perIp.set(ip, left)
+  }
   return {
     total: () => total,
     refusal,
+    reserve,
+    release,
     /** Reserves a slot; `release` must run exactly once when the connection ends (extra calls are ignored). */
     admit (ip: string): Admission {
-      const refused = refusal(ip)
+      const refused = reserve(ip)
       if (refused !== undefined) return { ok: false, ...refused }
-      perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
-      total++
       let released = false
       return {
         ok: true,
         release () {
           if (released) return
           released = true
-          total--
-          const left = (perIp.get(ip) ?? 1) - 1
-          if (left <= 0) perIp.delete(ip)
-          else perIp.set(ip, left)
+          release(ip)
         }
       }
     }

@@ -12,6 +12,7 @@ import type { StreamQuery } from '../domain/messages.js'
 import { createConnectionCounter, originAllowed } from './admission.js'
 import type { Refusal } from './admission.js'
 import { createFanout } from './fanout.js'
+import { installLeanUpgrades } from './lean-upgrade.js'
 import { filterOf } from './messages.js'
 import { shutdownHint } from './retry.js'
 import { SSE_HEADERS, openSsePeer, resumeFrom } from './sse.js'
@@ -86,7 +87,7 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
   const dropped = (transport: 'ws' | 'sse') => (reason: string): void => { metrics.messagesDropped.inc({ transport, reason }) }
   const sent = (transport: 'ws' | 'sse') => (type: string): void => { metrics.messagesSent.inc({ transport, type }) }
   // one context for every socket: nothing in it is per connection
-  const wsContext = { fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log, gone: untrack }
+  const wsContext = { fanout, limits, currencies, snapshot: store.snapshot, dropped: dropped('ws'), sent: sent('ws'), log: fastify.log, gone: untrack, release: counter.release }
 
   fastify.route({
     method: 'GET',
@@ -137,6 +138,16 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
     reply.raw.once('close', () => { untrack(peer) })
   })
 
+  const removeLean = installLeanUpgrades(fastify.server, {
+    path: `${fastify.prefix}/ws`,
+    currencies,
+    corsOrigins: opts.corsOrigins,
+    counter,
+    wss: fastify.websocketServer,
+    accepting: () => !closing,
+    attach: (socket, { symbols, since }, ip) => { track(attachWsPeer(socket, filterOf(symbols), since, wsContext, ip)) }
+  })
+
   const unsubscribe = store.subscribe((snapshot, previous) => { fanout.publish(snapshot, previous) })
   const heartbeat = setInterval(() => { fanout.heartbeat(store.snapshot()) }, limits.heartbeatMs)
   const ping = setInterval(() => {
@@ -147,6 +158,9 @@ const hub: FastifyPluginAsyncZod<HubOptions> = async (fastify, opts) => {
 
   const stop = (): void => {
     closing = true
+    // as @fastify/websocket does with its own listener: from now on an upgrade request is a plain request,
+    // refused by the app like any other while it closes
+    removeLean()
     unsubscribe()
     clearInterval(heartbeat)
     clearInterval(ping)

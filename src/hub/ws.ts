@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { HubLimits } from '../domain/limits.js'
 import { ClientMessageSchema } from '../domain/messages.js'
@@ -32,101 +32,144 @@ export interface WsPeerContext {
   log: FastifyBaseLogger
   /** Called once when the socket has closed, after the peer left the fan-out. */
   gone: (peer: WsPeer) => void
+  /** Frees a connection slot of `ip` (see attachWsPeer). */
+  release: (ip: string) => void
 }
 
-/** Wires one upgraded socket to the fan-out; the peer leaves it when the socket closes. */
-export function attachWsPeer (socket: WebSocket, filter: Filter, since: number | undefined, ctx: WsPeerContext): WsPeer {
-  const { fanout, limits } = ctx
-  // what a connection holds is multiplied by tens of thousands of mostly silent widgets: the limiter
-  // exists from a client's first message on, and the close wait from shutdown on
-  let limiter: ReturnType<typeof createRateLimiter> | undefined
-  let strikes = 0
-  let alive = true
-  let onClosed: (() => void) | undefined
+/** What one connection holds: its state and the socket, with methods and listeners shared by every peer. */
+interface WsPeerState extends WsPeer {
+  readonly socket: WebSocket
+  readonly ctx: WsPeerContext
+  /** The address whose slot the peer frees on close; undefined when the slot is freed elsewhere. */
+  readonly ip: string | undefined
+  alive: boolean
+  strikes: number
+  // from a client's first message on: most widgets never send one
+  limiter: ReturnType<typeof createRateLimiter> | undefined
+  // from shutdown on
+  onClosed: (() => void) | undefined
+}
 
-  const peer: WsPeer = {
-    transport: 'ws',
-    filter,
-    deliver (frame: Frame): boolean {
-      if (socket.readyState !== socket.OPEN) return false
-      const bytes = frame.wsFrame()
-      const queued = socket.bufferedAmount
-      // an empty queue always takes the frame, so one frame above the limit is still deliverable
-      if (queued > 0 && queued + bytes.length > limits.maxBufferedBytes) {
-        // a reader that fell this far behind would only be served stale data; it resumes with `since`
-        ctx.dropped('slow_consumer')
-        socket.close(CLOSE_TRY_AGAIN, retryReason('slow consumer', jitter(1000, 10_000)))
-        return false
-      }
-      writeFrame(socket, bytes, frame.ws())
-      return true
-    },
-    ping () {
-      if (!alive) {
-        ctx.dropped('ping_timeout')
-        socket.terminate()
-        return
-      }
-      alive = false
-      if (socket.readyState === socket.OPEN) socket.ping()
-    },
-    async shutdown (retryMs) {
-      if (socket.readyState === socket.CLOSED) return
-      const closed = new Promise<void>((resolve) => { onClosed = resolve })
-      if (socket.readyState === socket.OPEN) socket.close(CLOSE_RESTART, retryReason('restart', retryMs))
-      await closed
-    },
-    terminate () { socket.terminate() }
+// what a connection holds is multiplied by tens of thousands of mostly silent widgets: one object per
+// peer, found from its socket, instead of a set of closures (and their contexts) per connection
+const PEER = Symbol('peer')
+type Owned = WebSocket & { [PEER]: WsPeerState }
+const peerOf = (socket: WebSocket): WsPeerState => (socket as Owned)[PEER]
+
+/**
+ * Wires one upgraded socket to the fan-out; the peer leaves it when the socket closes. With `ip`, the
+ * peer also frees that address's connection slot (`ctx.release`) when the socket closes.
+ */
+export function attachWsPeer (socket: WebSocket, filter: Filter, since: number | undefined, ctx: WsPeerContext, ip?: string): WsPeer {
+  const peer: WsPeerState = {
+    transport: 'ws', filter, socket, ctx, ip, alive: true, strikes: 0, limiter: undefined, onClosed: undefined, deliver, ping, shutdown, terminate
   }
-
-  // methods rather than arrow functions held in variables: a loader that keeps function names (tsx does)
-  // gives each such closure its own property table, a few hundred bytes per connection
-  const own = {
-    strike (code: string, message: string): void {
-      strikes++
-      if (strikes >= MAX_STRIKES) {
-        socket.close(1008, `${code}: too many invalid messages`)
-        return
-      }
-      own.send(createFrame({ type: 'error', code, message }))
-    },
-    send (frame: Frame): void { if (peer.deliver(frame)) ctx.sent(frame.type) }
-  }
-  const { strike, send } = own
-
-  socket.on('pong', () => { alive = true })
-  socket.on('message', (data, isBinary) => {
-    if (!(limiter ??= createRateLimiter(limits.maxMessagesPerSec)).take()) return strike('rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
-    if (isBinary) return strike('bad_message', 'expected a JSON text frame')
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(String(data))
-    } catch {
-      return strike('bad_json', 'expected a JSON text frame')
-    }
-    const result = ClientMessageSchema.safeParse(parsed)
-    if (!result.success) {
-      return strike('bad_message', result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'message'}: ${i.message}`).join('; '))
-    }
-    const unknown = result.data.symbols.filter((s) => !ctx.currencies.has(s))
-    if (unknown.length > 0) {
-      return strike('unknown_symbol', `symbols: unknown currency ${unknown.join(',')}; expected some of ${[...ctx.currencies].join(',')}`)
-    }
-    const next = filterOf(result.data.symbols)
-    fanout.move(peer, next)
-    send(fanout.greeting(ctx.snapshot(), next, undefined))
-  })
-  socket.on('error', (err) => {
-    ctx.log.debug({ err: err.message }, 'websocket error')
-    socket.terminate()
-  })
-  socket.on('close', () => {
-    fanout.remove(peer)
-    ctx.gone(peer)
-    onClosed?.()
-  })
-
-  fanout.add(peer)
-  send(fanout.greeting(ctx.snapshot(), filter, since))
+  ;(socket as Owned)[PEER] = peer
+  socket.on('pong', onPong)
+  socket.on('message', onMessage)
+  socket.on('error', onError)
+  socket.on('close', onClose)
+  ctx.fanout.add(peer)
+  send(peer, ctx.fanout.greeting(ctx.snapshot(), filter, since))
   return peer
+}
+
+function deliver (this: WsPeerState, frame: Frame): boolean {
+  const { socket } = this
+  if (socket.readyState !== socket.OPEN) return false
+  const bytes = frame.wsFrame()
+  const queued = socket.bufferedAmount
+  // an empty queue always takes the frame, so one frame above the limit is still deliverable
+  if (queued > 0 && queued + bytes.length > this.ctx.limits.maxBufferedBytes) {
+    // a reader that fell this far behind would only be served stale data; it resumes with `since`
+    this.ctx.dropped('slow_consumer')
+    socket.close(CLOSE_TRY_AGAIN, retryReason('slow consumer', jitter(1000, 10_000)))
+    return false
+  }
+  writeFrame(socket, bytes, frame.ws())
+  return true
+}
+
+function ping (this: WsPeerState): void {
+  const { socket } = this
+  if (!this.alive) {
+    this.ctx.dropped('ping_timeout')
+    socket.terminate()
+    return
+  }
+  this.alive = false
+  if (socket.readyState === socket.OPEN) socket.ping()
+}
+
+async function shutdown (this: WsPeerState, retryMs: number): Promise<void> {
+  const { socket } = this
+  if (socket.readyState === socket.CLOSED) return
+  const closed = new Promise<void>((resolve) => { this.onClosed = resolve })
+  if (socket.readyState === socket.OPEN) socket.close(CLOSE_RESTART, retryReason('restart', retryMs))
+  await closed
+}
+
+function terminate (this: WsPeerState): void { this.socket.terminate() }
+
+function send (peer: WsPeerState, frame: Frame): void {
+  if (peer.deliver(frame)) peer.ctx.sent(frame.type)
+}
+
+function strike (peer: WsPeerState, code: string, message: string): void {
+  peer.strikes++
+  if (peer.strikes >= MAX_STRIKES) {
+    peer.socket.close(1008, `${code}: too many invalid messages`)
+    return
+  }
+  send(peer, createFrame({ type: 'error', code, message }))
+}
+
+function onPong (this: WebSocket): void { peerOf(this).alive = true }
+
+function onMessage (this: WebSocket, data: RawData, isBinary: boolean): void {
+  const peer = peerOf(this)
+  const { ctx } = peer
+  const { limits } = ctx
+  if (!(peer.limiter ??= createRateLimiter(limits.maxMessagesPerSec)).take()) {
+    strike(peer, 'rate_limited', `at most ${limits.maxMessagesPerSec} messages per second`)
+    return
+  }
+  if (isBinary) {
+    strike(peer, 'bad_message', 'expected a JSON text frame')
+    return
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(String(data))
+  } catch {
+    strike(peer, 'bad_json', 'expected a JSON text frame')
+    return
+  }
+  const result = ClientMessageSchema.safeParse(parsed)
+  if (!result.success) {
+    strike(peer, 'bad_message', result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'message'}: ${i.message}`).join('; '))
+    return
+  }
+  const unknown = result.data.symbols.filter((s) => !ctx.currencies.has(s))
+  if (unknown.length > 0) {
+    strike(peer, 'unknown_symbol', `symbols: unknown currency ${unknown.join(',')}; expected some of ${[...ctx.currencies].join(',')}`)
+    return
+  }
+  const next = filterOf(result.data.symbols)
+  ctx.fanout.move(peer, next)
+  send(peer, ctx.fanout.greeting(ctx.snapshot(), next, undefined))
+}
+
+function onError (this: WebSocket, err: Error): void {
+  peerOf(this).ctx.log.debug({ err: err.message }, 'websocket error')
+  this.terminate()
+}
+
+function onClose (this: WebSocket): void {
+  const peer = peerOf(this)
+  const { ctx } = peer
+  ctx.fanout.remove(peer)
+  if (peer.ip !== undefined) ctx.release(peer.ip)
+  ctx.gone(peer)
+  peer.onClosed?.()
 }
