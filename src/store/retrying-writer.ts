@@ -3,7 +3,10 @@ import type { StoreLog } from './store.js'
 export interface RetryingWriterOptions {
   /** Writes the newest state; every attempt and retry calls it again, so a retry never writes an old state. */
   write: () => Promise<void>
-  /** First retry delay after a failure; doubles per consecutive failure up to retryMaxMs. */
+  /**
+   * First retry delay after a failure; then retryMinMs plus as long as the writes have been failing, so the
+   * delay doubles with time (not with the attempts publishes made meanwhile) up to retryMaxMs.
+   */
   retryMinMs: number
   retryMaxMs: number
   log: StoreLog
@@ -31,6 +34,7 @@ export function createRetryingWriter ({ write, retryMinMs, retryMaxMs, log, cont
   let version = 0
   let written = 0
   let failures = 0
+  let failingSince = 0
   let timer: NodeJS.Timeout | undefined
   let closed = false
   let chain: Promise<void> = Promise.resolve()
@@ -38,7 +42,8 @@ export function createRetryingWriter ({ write, retryMinMs, retryMaxMs, log, cont
   const retryLater = (): void => {
     clearTimeout(timer)
     if (closed) return
-    const delay = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(failures - 1, 30))
+    // a disk that recovers is written again within about as long as it had been failing
+    const delay = Math.min(retryMaxMs, retryMinMs + Date.now() - failingSince)
     timer = setTimeout(() => { attempt(version).catch(() => {}) }, delay)
     // a pending retry must not keep a process alive that has nothing else to do
     timer.unref()
@@ -51,7 +56,10 @@ export function createRetryingWriter ({ write, retryMinMs, retryMaxMs, log, cont
       try {
         await write()
       } catch (err) {
-        if (failures === 0) log.error({ ...context, err }, 'state write failed; retrying')
+        if (failures === 0) {
+          log.error({ ...context, err }, 'state write failed; retrying')
+          failingSince = Date.now()
+        }
         failures++
         retryLater()
         throw err

@@ -91,3 +91,30 @@ t.test('close stops retrying after one last attempt, and never rejects', async (
   await delay(MAX * 3)
   t.equal(disk.attempts.length, before + 1, 'no retry after close')
 })
+
+t.test('publishes while the disk fails do not stretch the backoff: a recovered disk is written within about as long as it failed', async (t) => {
+  const disk = { failing: true, written: false }
+  const writer = createRetryingWriter({
+    async write () {
+      if (disk.failing) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+      disk.written = true
+    },
+    retryMinMs: MIN,
+    retryMaxMs: 60_000,
+    log: recordingLog(),
+    context: { file: 'test' }
+  })
+  t.teardown(() => writer.close())
+  const failedAt = Date.now()
+  // thirty publishes in a row, each an attempt that fails: counted per attempt, the delay would reach its cap
+  for (let i = 0; i < 30; i++) {
+    await writer.changed().catch(() => {})
+    await delay(10)
+  }
+  const failedFor = Date.now() - failedAt
+  disk.failing = false
+  const recovered = Date.now()
+  await until(() => disk.written, { timeoutMs: 60_000, what: 'the retry after the disk recovered' })
+  const took = Date.now() - recovered
+  t.ok(took <= 2 * failedFor + MIN * 10, `written ${took} ms after the disk recovered, having failed for ${failedFor} ms`)
+})
