@@ -97,9 +97,11 @@ export function nextUnknown (archive: SourceArchive, from: string, to: string, e
   return undefined
 }
 
-/** Drops what lies before `from`: the window moves on, and the state stays bounded. */
+/** Drops what lies before `from`: the window moves on, and the state stays bounded. The same object when nothing does. */
 export function pruneBefore (archive: SourceArchive, from: string): SourceArchive {
   const cutoff = addDays(from, -MAX_CARRY_DAYS)
+  // nothing before the cutoff: the same archive, so the caller can tell nothing changed
+  if (Object.keys(archive.quotes).every((d) => d >= cutoff) && archive.asked.every(([a]) => a >= cutoff)) return archive
   const quotes = Object.fromEntries(Object.entries(archive.quotes).filter(([d]) => d >= cutoff))
   const asked = archive.asked.filter(([, to]) => to >= cutoff).map(([a, b]): [string, string] => [a < cutoff ? cutoff : a, b])
   return { asked, quotes }

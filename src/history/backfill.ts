@@ -8,8 +8,8 @@ import type { Source } from '../sources/source.js'
 import { isDatedSource, isRangeSource } from '../sources/url-source.js'
 import type { SnapshotState } from '../store/store.js'
 import { MAX_CARRY_DAYS, isKnown, nextUnknown, pruneBefore, recordSpan, sourceArchiveOf, unknownSince } from './archive.js'
-import { createArchiveFetcher } from './fetch-day.js'
-import type { ArchiveFetchOptions, ArchiveSource } from './fetch-day.js'
+import { createArchiveFetcher } from './fetch-archive.js'
+import type { ArchiveFetchOptions, ArchiveSource } from './fetch-archive.js'
 import { createPacer } from './pace.js'
 import { pickFixings } from './pick.js'
 
@@ -163,7 +163,7 @@ export function createBackfill (opts: BackfillOptions): Backfill {
     working = { ...state.archive(), ...Object.fromEntries([...changed].map((id) => [id, archiveOf(id)])) }
     for (const [id, entry] of Object.entries(working)) {
       const pruned = pruneBefore(entry, from)
-      if (Object.keys(pruned.quotes).length !== Object.keys(entry.quotes).length || pruned.asked.length !== entry.asked.length || pruned.asked[0]?.[0] !== entry.asked[0]?.[0]) {
+      if (pruned !== entry) {
         working[id] = pruned
         changed.add(id)
       }

@@ -80,3 +80,9 @@ t.test('a range answered at once: each day with a row has its set, the rest of t
   t.equal(unknownSince(EMPTY_SOURCE_ARCHIVE, '2026-11-30', '2020-01-01', new Set()), '2025-11-30', 'and after a year')
   t.equal(unknownSince(a, '2026-11-30', '2026-11-01', new Set(['2026-11-25'])), '2026-11-26', 'and at a day already tried')
 })
+
+t.test('pruning an archive with nothing before the window gives the same archive back', async (t) => {
+  const a = recordAnswer(EMPTY_SOURCE_ARCHIVE, '2026-03-01', [q('KZT', 520, '2026-03-01')], true)
+  t.equal(pruneBefore(a, '2026-03-01'), a, 'nothing to drop: the very same object')
+  t.not(pruneBefore(a, '2026-04-01'), a, 'something to drop: a new one')
+})
