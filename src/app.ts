@@ -1,13 +1,11 @@
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
-import rateLimit from '@fastify/rate-limit'
 import websocket from '@fastify/websocket'
 import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import type { Config } from './config.js'
-import { RatesError } from './domain/errors.js'
 import accessLog, { loggerOptions } from './plugins/access-log.js'
 import ingest from './plugins/ingest.js'
 import metrics from './plugins/metrics.js'
@@ -18,7 +16,9 @@ import { refuseStrayUpgrades } from './hub/upgrades.js'
 import docs from './routes/docs.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, refuseWhileClosing } from './routes/errors.js'
 import healthRoutes from './routes/health.js'
+import { createFastLane, laneServer, trustOf } from './routes/fast-lane.js'
 import ratesRoutes from './routes/rates.js'
+import { createRestLimit } from './routes/rest-limit.js'
 import { rememberingValidatorCompiler } from './routes/validation.js'
 import widgetRoutes from './routes/widget.js'
 import type { Source } from './sources/source.js'
@@ -40,12 +40,23 @@ export interface AppDeps {
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const logger = deps.logger ?? loggerOptions(config.logLevel)
+  const trustProxy = typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
+  // one budget for every /v1 REST route, whatever spelling of the URL the router decoded, and for the fast lane
+  const limit = config.rateLimitPerMin > 0 ? createRestLimit({ max: config.rateLimitPerMin, windowMs: 60_000 }) : undefined
+  const lane = createFastLane({
+    ...(limit !== undefined && { limit }),
+    ...(trustOf(trustProxy) !== undefined && { trust: trustOf(trustProxy) }),
+    observe: (method, route, status, seconds) => { app.metrics.observeRequest(method, route, status, seconds) },
+    // the access log's debug line per request is written by the routes
+    logsRequests: () => (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false
+  })
   const app = Fastify({
     ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
     // one line per request from the access-log hook instead, at debug unless it failed or was slow
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16_384,
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    trustProxy,
+    serverFactory: laneServer(lane),
     // the framework's own refusals get the documented body too
     return503OnClosing: false,
     frameworkErrors,
@@ -58,6 +69,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   refuseWhileClosing(app)
+  app.addHook('preClose', async () => { lane.close() })
 
   await app.register(securityHeaders, {
     // the widget script and its data are meant to be embedded by other sites
@@ -74,15 +86,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     strictPreflight: false,
     maxAge: 86_400
   })
-  if (config.rateLimitPerMin > 0) {
-    // opt-in per route: the REST plugin adds the limiter to its own routes, whatever spelling of the URL the router decoded
-    await app.register(rateLimit, {
-      global: false,
-      max: config.rateLimitPerMin,
-      timeWindow: 60_000,
-      errorResponseBuilder: (_request, context) => new RatesError('RATES_RATE_LIMITED', `more than ${context.max} requests a minute from this address; retry in ${context.after}`, 429)
-    })
-  }
   await app.register(websocket, {
     options: { maxPayload: config.ws.maxPayload, perMessageDeflate: false, clientTracking: false },
     // a client's protocol error (oversize or malformed frame) is the client's problem, not an incident
@@ -103,7 +106,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     quote: config.quote,
     historyDays: config.historyDays,
     ...(deps.now !== undefined && { now: deps.now }),
-    ...(config.rateLimitPerMin > 0 && { limit: app.rateLimit() })
+    ...(limit !== undefined && { limit: limit.hook }),
+    lane
   })
   await app.register(widgetRoutes)
   await app.register(hub, {

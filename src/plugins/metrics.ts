@@ -16,6 +16,8 @@ export interface Metrics {
   messagesDropped: Counter<'transport' | 'reason'>
   publishesTotal: Counter
   archiveRequestsTotal: Counter<'source' | 'outcome'>
+  /** One HTTP request's latency, by method, route and status. */
+  observeRequest: (method: string, route: string, status: number, seconds: number) => void
 }
 
 declare module 'fastify' {
@@ -27,8 +29,20 @@ export default fp(async (fastify) => {
   const registry = new Registry()
   // standard names (process_*, nodejs_*), so stock Node.js dashboards and alerts find them
   collectDefaultMetrics({ register: registry })
+  // one labelled child per method, route and status (a bounded set), so a request does not hash its labels
+  const observers = new Map<string, { observe: (seconds: number) => void }>()
+  const observeRequest = (method: string, route: string, status: number, seconds: number): void => {
+    const key = `${method} ${status} ${route}`
+    let observer = observers.get(key)
+    if (observer === undefined) {
+      observer = metrics.httpSeconds.labels({ method, route, status: String(status) })
+      observers.set(key, observer)
+    }
+    observer.observe(seconds)
+  }
   const metrics: Metrics = {
     registry,
+    observeRequest,
     pollsTotal: new Counter({ name: 'fx_source_polls_total', help: 'Upstream polls by source and outcome', labelNames: ['source', 'outcome'], registers: [registry] }),
     pollSeconds: new Histogram({ name: 'fx_source_poll_seconds', help: 'Upstream poll latency', labelNames: ['source'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     httpSeconds: new Histogram({ name: 'fx_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] }),
@@ -81,17 +95,8 @@ export default fp(async (fastify) => {
     collect () { this.set(fastify.store.snapshot()?.seq ?? 0) }
   }))
   fastify.decorate('metrics', metrics)
-  // one labelled child per method, route and status (a bounded set), so a request does not hash its labels
-  const observers = new Map<string, { observe: (seconds: number) => void }>()
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const key = `${request.method} ${reply.statusCode} ${route}`
-    let observer = observers.get(key)
-    if (observer === undefined) {
-      observer = metrics.httpSeconds.labels({ method: request.method, route, status: String(reply.statusCode) })
-      observers.set(key, observer)
-    }
-    observer.observe(reply.elapsedTime / 1000)
+    observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
   fastify.get('/metrics', {

@@ -1,9 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { civilDate } from '../domain/dates.js'
 import { RatesError } from '../domain/errors.js'
 import { pairOf } from '../domain/rate.js'
 import { etagMatches } from './conditional.js'
+import type { FastLane } from './fast-lane.js'
 import historyRoutes, { sendDaily } from './history.js'
 import { cacheControlOf, checkAt } from './history-range.js'
 import { createHistoryViews } from './history-views.js'
@@ -19,7 +20,9 @@ export interface RatesRoutesOptions {
   currencies: readonly string[]
   quote: string
   /** The per-address REST limiter; it runs on every route of this plugin, however the request spelled the path. */
-  limit?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  limit?: onRequestHookHandler
+  /** Answers the repeated requests of these routes; each route hands it what it sent. */
+  lane?: Pick<FastLane, 'remember'>
   /** FX_HISTORY_DAYS: the widest history range served (400 when 0). */
   historyDays?: number
   /** The app's clock: its UTC date bounds history ranges and `at`. */
@@ -32,7 +35,7 @@ export interface RatesRoutesOptions {
  * sent as strings, which skips the per-response serializer; the response schemas stay declared for the
  * OpenAPI document.
  */
-const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit, historyDays = 0, now = () => new Date() }) => {
+const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, { currencies, quote, limit, lane, historyDays = 0, now = () => new Date() }) => {
   const known = new Set(currencies)
   if (limit !== undefined) fastify.addHook('onRequest', limit)
   const views = createViews({ snapshot: () => fastify.store.snapshot() })
@@ -48,10 +51,12 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
       throw new RatesError('RATES_BAD_REQUEST', `${param}: unknown currency ${unknown.join(',')}; expected some of ${currencies.join(',')}`, 400)
     }
   }
-  /** The view, or a bodiless 304 when the client holds it already. */
-  const answer = (request: FastifyRequest, reply: FastifyReply, view: View): void => {
+  const store = fastify.store
+  /** The view, or a bodiless 304 when the client holds it already; current while the snapshot is. */
+  const answer = (request: FastifyRequest, reply: FastifyReply, view: View, snapshot: unknown): void => {
     const etag = view.etag
     reply.header('etag', etag)
+    lane?.remember(request, reply, etag, view.body, JSON_TYPE, () => store.snapshot() === snapshot)
     if (etagMatches(request.headers['if-none-match'], etag)) { reply.code(304).send(); return }
     sendJson(reply, view.body)
   }
@@ -67,9 +72,10 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
   }, (request, reply) => {
     const symbols = request.query.symbols
     if (symbols !== undefined) checkKnown(symbols, 'symbols')
+    const snapshot = store.snapshot()
     const view = views.rates(symbols) ?? notReady()
     reply.header('cache-control', CACHE_CONTROL).header('vary', 'Accept-Encoding, Origin')
-    answer(request, reply, view)
+    answer(request, reply, view, snapshot)
   })
 
   fastify.get('/rates/:base', {
@@ -93,13 +99,14 @@ const ratesRoutes: FastifyPluginAsyncZod<RatesRoutesOptions> = async (fastify, {
       sendDaily(request, reply, past, cacheControlOf({ from: at, to: at }, day, [fastify.store.history(base)[0]?.date]), JSON_TYPE)
       return
     }
+    const snapshot = store.snapshot()
     const view = views.rate(base) ?? notReady()
     if (view === null) throw new RatesError('RATES_NOT_READY', `no rate for ${pairOf(base, quote)} yet`, 503)
     reply.header('cache-control', CACHE_CONTROL)
-    answer(request, reply, view)
+    answer(request, reply, view, snapshot)
   })
 
-  await fastify.register(historyRoutes, { views: histories, quote, historyDays, today, checkKnown, known })
+  await fastify.register(historyRoutes, { views: histories, quote, historyDays, today, checkKnown, known, ...(lane !== undefined && { lane }) })
 }
 
 /** JSON already serialised: with its content type set, fastify sends the string as it is. */
