@@ -35,8 +35,10 @@ async function serve (t: Teardown, options: { env?: Record<string, string>, debu
 async function ask (origin: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
   const res = await fetch(origin + path, { headers })
   const out: Record<string, string> = {}
-  // the clock's header and the budget's own count are the only ones that differ by when a request came
-  res.headers.forEach((v, k) => { if (k !== 'date' && k !== 'x-ratelimit-remaining' && k !== 'keep-alive' && k !== 'connection') out[k] = v })
+  // the clock's header and the budget's count and reset differ by when a request came; the rest may not
+  const reset = res.headers.get('x-ratelimit-reset')
+  if (reset !== null && !(Number(reset) >= 1 && Number(reset) <= 60)) throw new Error(`x-ratelimit-reset: ${reset}`)
+  res.headers.forEach((v, k) => { if (!['date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'keep-alive', 'connection'].includes(k)) out[k] = v })
   return { status: res.status, headers: out, body: await res.text() }
 }
 
