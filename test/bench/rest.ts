@@ -5,7 +5,7 @@
 //   node --import tsx test/bench/rest.ts [--quick]      BENCH_REST_S (3), BENCH_REST_REPS (3)
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,10 +57,28 @@ function startLoad (): ChildProcess {
   return spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc; NaN where there is none. */
+function cpuMs (pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_S
+  } catch {
+    return NaN
+  }
+}
+const TICKS_PER_S = 100
+
+type Run = LoadResult & { stalled: boolean, cpuUsPerReq: number }
+
 let load = startLoad()
-/** One bounded autocannon run; a run that does not come back in time is killed and counted as stalled. */
-async function measure (cmd: LoadCommand, want: string): Promise<LoadResult & { stalled: boolean }> {
+/**
+ * One bounded autocannon run; a run that does not come back in time is killed and counted as stalled.
+ * Beside req/s, the contender's CPU time per answered request: a figure that background load on the
+ * shared machine moves far less than throughput.
+ */
+async function measure (cmd: LoadCommand, want: string, pid?: number): Promise<Run> {
   const child = load
+  const cpu0 = cpuMs(pid)
   try {
     const r = await within((cmd.durationS + 20) * 1000, cmd.url, new Promise<LoadResult>((resolve, reject) => {
       child.once('message', (m: LoadResult | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)))
@@ -68,11 +86,12 @@ async function measure (cmd: LoadCommand, want: string): Promise<LoadResult & { 
     }))
     // throughput counts the expected answers only: a reset or timed-out request has no status at all
     const reqPerSec = (r.codes[want] ?? 0) / r.durationS
-    return { ...r, reqPerSec, stalled: reqPerSec === 0 }
+    const answered = Object.values(r.codes).reduce((a, b) => a + b, 0)
+    return { ...r, reqPerSec, stalled: reqPerSec === 0, cpuUsPerReq: answered === 0 ? NaN : (cpuMs(pid) - cpu0) * 1000 / answered }
   } catch {
     child.kill('SIGKILL')
     load = startLoad()
-    return { durationS: cmd.durationS, reqPerSec: 0, p99: NaN, p50: NaN, codes: {}, errors: 0, timeouts: 0, stalled: true }
+    return { durationS: cmd.durationS, reqPerSec: 0, p99: NaN, p50: NaN, codes: {}, errors: 0, timeouts: 0, stalled: true, cpuUsPerReq: NaN }
   }
 }
 
@@ -93,7 +112,7 @@ try {
   const basePort = await freePort()
   contenders.set('baseline', await startContender(0, ['--import', 'tsx', here('./rest-baseline.ts'), recFile], { PATH: process.env.PATH ?? '', PORT: String(basePort) }, basePort, '/v1/rates'))
 
-  const runs = new Map<string, Array<LoadResult & { stalled: boolean }>>()
+  const runs = new Map<string, Run[]>()
   const key = (contender: string, p: PathSpec): string => `${contender} ${p.name}`
   const commandFor = (c: Contender, p: PathSpec, durationS: number): LoadCommand => {
     const rec = (answers[0] as Recording[])[PATHS.indexOf(p)] as Recording
@@ -104,14 +123,14 @@ try {
   for (let rep = 0; rep < REPS; rep++) {
     for (const p of PATHS) {
       for (const [name, c] of contenders) {
-        const r = await measure(commandFor(c, p, DURATION_S), p.notModified ? '304' : '200')
+        const r = await measure(commandFor(c, p, DURATION_S), p.notModified ? '304' : '200', c.child.pid)
         runs.set(key(name, p), [...(runs.get(key(name, p)) ?? []), r])
       }
     }
   }
 
-  const fig = (name: string, p: PathSpec, f: (r: LoadResult) => number): Figure => figure((runs.get(key(name, p)) ?? []).map(f))
-  const results: Record<string, Record<string, { service: Figure, baseline: Figure, ratio: number, stalled: boolean, unexpected: number }>> = {}
+  const fig = (name: string, p: PathSpec, f: (r: Run) => number): Figure => figure((runs.get(key(name, p)) ?? []).map(f))
+  const results: Record<string, Record<string, { service: Figure, baseline: Figure, ratio: number, cpu: { service: Figure, baseline: Figure, ratio: number }, stalled: boolean, unexpected: number }>> = {}
   const rows: Array<Array<string | number>> = []
   for (const [cfg] of CONFIGS) {
     results[cfg] = {}
@@ -125,14 +144,19 @@ try {
       for (const r of svcRuns) for (const [code, count] of Object.entries(r.codes)) if (code !== want) other[code] = (other[code] ?? 0) + count
       const unexpected = Object.values(other).reduce((a, b) => a + b, 0)
       const rr = ratio(svc.median, base.median)
-      ;(results[cfg] as Record<string, unknown>)[p.name] = { service: svc, baseline: base, ratio: rr, stalled, unexpected }
+      // CPU per request as baseline / service, so that above 1 is better, like the req/s ratio
+      const cpu = { service: fig(`service/${cfg}`, p, (r) => r.cpuUsPerReq), baseline: fig('baseline', p, (r) => r.cpuUsPerReq), ratio: NaN }
+      cpu.ratio = ratio(cpu.baseline.median, cpu.service.median)
+      ;(results[cfg] as Record<string, unknown>)[p.name] = { service: svc, baseline: base, ratio: rr, cpu, stalled, unexpected }
       rows.push([`${cfg} ${p.name}`, stalled ? `${show(svc, 0)} stalled` : show(svc, 0), show(base, 0), rr.toFixed(2),
+        show(cpu.service, 1), show(cpu.baseline, 1), cpu.ratio.toFixed(2),
         show(fig(`service/${cfg}`, p, (r) => r.p99), 0), show(fig('baseline', p, (r) => r.p99), 0), Object.entries(other).map(([c, n]) => `${c === 'undefined' ? 'none' : c}×${n}`).join(' ') || '-'])
     }
   }
   process.stdout.write(`REST, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${REPS} interleaved repetitions; median (min–max)\n` +
     'service: node dist/server.js (LOG_LEVEL default / warn); baseline: bare Fastify with the same bytes and headers\n\n' +
-    table(['config path', 'service req/s', 'baseline req/s', 'ratio', 'svc p99 ms', 'base p99 ms', 'other statuses'], rows) + '\n')
+    'CPU µs/req: the contender\'s CPU time per answered request (/proc); its ratio is baseline / service\n\n' +
+    table(['config path', 'service req/s', 'baseline req/s', 'ratio', 'svc CPU µs/req', 'base CPU µs/req', 'CPU ratio', 'svc p99 ms', 'base p99 ms', 'other statuses'], rows) + '\n')
   const worst = (names: string[]): number => Math.min(...CONFIGS.flatMap(([cfg]) => names.map((n) => (results[cfg]?.[n]?.ratio ?? 0))))
   writePart('rest', {
     durationS: DURATION_S,
