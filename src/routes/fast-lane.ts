@@ -35,6 +35,8 @@ export interface FastLaneOptions {
   maxEntries?: number
   /** A body larger than this is served by the route every time. */
   maxBodyBytes?: number
+  /** Bytes of bodies kept at most, the oldest forgotten first. */
+  maxBytes?: number
 }
 
 /**
@@ -46,8 +48,13 @@ export interface FastLaneOptions {
  * a body, a budget spent, a stale or unknown answer, the instance closing, access logging on — goes through
  * Fastify as before.
  */
-export function createFastLane ({ limit, trust, observe, logsRequests, maxEntries = 512, maxBodyBytes = 256 * 1024 }: FastLaneOptions) {
+export function createFastLane ({ limit, trust, observe, logsRequests, maxEntries = 512, maxBodyBytes = 256 * 1024, maxBytes = 16 * 1024 * 1024 }: FastLaneOptions) {
   const answers = new Map<string, Answer>()
+  let bytes = 0
+  const forget = (key: string): void => {
+    bytes -= answers.get(key)?.body.length ?? 0
+    answers.delete(key)
+  }
   let open = true
   const keyOf = (url: string | undefined, headers: IncomingMessage['headers']): string => `${url ?? ''}\n${headers.accept ?? ''}\n${headers.origin ?? ''}`
   const addressOf = (req: IncomingMessage): string => {
@@ -94,14 +101,20 @@ export function createFastLane ({ limit, trust, observe, logsRequests, maxEntrie
     remember (request: FastifyRequest, reply: FastifyReply, etag: string, body: string, contentType: string, valid: () => boolean): void {
       if (!open || request.method !== 'GET' || body.length > maxBodyBytes || request.routeOptions.url === undefined) return
       const key = keyOf(request.raw.url, request.headers)
-      if (answers.has(key)) answers.delete(key)
-      else if (answers.size >= maxEntries) answers.delete(answers.keys().next().value as string)
+      const bytesOf = Buffer.byteLength(body)
+      forget(key)
+      for (const oldest of answers.keys()) {
+        if (answers.size < maxEntries && bytes + bytesOf <= maxBytes) break
+        forget(oldest)
+      }
       answers.set(key, { route: request.routeOptions.url, etag, ...split(reply.getHeaders()), contentType, body: Buffer.from(body), valid })
+      bytes += bytesOf
     },
     /** From now on every request goes through Fastify (the instance is closing). */
     close (): void {
       open = false
       answers.clear()
+      bytes = 0
     }
   }
 }

@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../src/store/memory.js'
 import { EMPTY_STATE } from '../../src/store/state.js'
 import type { Store } from '../../src/store/store.js'
 import { buildApp } from '../../src/app.js'
+import { createFastLane } from '../../src/routes/fast-lane.js'
 import { testConfig } from '../support/build.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { NOW, TODAY, seeded } from './history-seed.js'
@@ -157,4 +158,32 @@ t.test('what the fast lane never answers: other methods, upgrades, bodies, a clo
   const late = await fetch(origin + '/v1/rates').then(async (r) => { await r.arrayBuffer(); return r.status }, () => 'refused')
   t.not(late, 200, 'a closing instance serves no snapshot from the fast lane')
   await closing
+})
+
+t.test('the remembered answers are bounded by count and bytes, the oldest forgotten first', async (t) => {
+  const written: number[] = []
+  const lane = createFastLane({ observe: () => {}, logsRequests: () => false, maxEntries: 2, maxBodyBytes: 100, maxBytes: 150 })
+  const remember = (url: string, body: string): void => {
+    const request = { method: 'GET', raw: { url }, headers: {}, routeOptions: { url: '/v1/rates' } }
+    lane.remember(request as never, { getHeaders: () => ({ etag: '"1"' }) } as never, '"1"', body, 'application/json', () => true)
+  }
+  const served = (url: string): boolean => {
+    const res = { writeHead: (status: number) => { written.push(status) }, end: () => {} }
+    return lane.serve({ method: 'GET', url, headers: {}, socket: { remoteAddress: '127.0.0.1' } } as never, res as never)
+  }
+  remember('/a', 'x'.repeat(60))
+  remember('/b', 'x'.repeat(60))
+  t.ok(served('/a') && served('/b'), 'two answers kept')
+  remember('/c', 'x'.repeat(10))
+  t.notOk(served('/a'), 'a third forgets the oldest')
+  t.ok(served('/b') && served('/c'))
+  remember('/d', 'x'.repeat(95))
+  t.notOk(served('/b'), 'and so do bytes over the budget')
+  t.ok(served('/c') && served('/d'))
+  remember('/e', 'x'.repeat(101))
+  t.notOk(served('/e'), 'a body over the limit is not kept')
+  t.ok(served('/d'))
+  lane.close()
+  t.notOk(served('/d'), 'nothing once closed')
+  t.ok(written.every((s) => s === 200))
 })
