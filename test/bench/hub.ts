@@ -19,6 +19,7 @@ const SIZES = (process.env.BENCH_CLIENTS ?? (QUICK ? '2000' : '10000,19900')).sp
 const PROCS = Number(process.env.BENCH_PROCS ?? 4)
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 3))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5))
+const WARM_CLIENTS = 2000
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
 interface Spec { name: string, server: string, kind: Kind, path: string }
@@ -35,8 +36,11 @@ const contendersAt = (n: number): Spec[] => n !== SIZES[0] ? CONTENDERS.slice(0,
 interface Mem { rss: number, heapUsed: number }
 interface Rep { connectS: number, rss: number, heap: number, p50: number, p99: number, sendMs: number }
 
-function spawn (file: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess {
-  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], env: { ...process.env, ...env }, stdio: 'inherit' })
+// BENCH_SERVER_ARGV: extra node options for the server processes only, such as `--cpu-prof --cpu-prof-dir=/tmp/prof`
+const SERVER_ARGV = (process.env.BENCH_SERVER_ARGV ?? '').split(' ').filter(Boolean)
+
+function spawn (file: string, args: string[] = [], env: Record<string, string> = {}, argv: string[] = []): ChildProcess {
+  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...argv], env: { ...process.env, ...env }, stdio: 'inherit' })
 }
 
 /** Sends `msg` (if any) and resolves with the child's next message of type `reply` (for `set`, if given). */
@@ -69,7 +73,7 @@ async function runOnce (spec: Spec, n: number, clients: ChildProcess[], set: str
     // heartbeats and pings are timer-driven broadcasts of their own: kept out of the measured rounds
     WS_HEARTBEAT_MS: '3600000',
     WS_PING_MS: '3600000'
-  })
+  }, SERVER_ARGV)
   try {
     const { port } = await ask<{ port: number }>(server, 'listening')
     const before = await ask<Mem>(server, 'mem', { type: 'mem' })
@@ -82,13 +86,15 @@ async function runOnce (spec: Spec, n: number, clients: ChildProcess[], set: str
     }))
     const connectS = (performance.now() - started) / 1000
     const after = await ask<Mem>(server, 'mem', { type: 'mem' })
+    await Promise.all(clients.map(async (c) => await ask(c, 'collected', { type: 'collect', set }, set)))
     const latencies: number[] = []
     const sends: number[] = []
     for (let round = 1; round <= ROUNDS + 1; round++) {
       await Promise.all(clients.map(async (c) => await ask(c, 'armed', { type: 'expect', set, seq: round + 1 }, set)))
       const received = Promise.all(clients.map(async (c) => await ask<{ times: number[] }>(c, 'received', undefined, set, 60_000)))
-      const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(server, 'published', { type: 'publish', round })
+      server.send({ type: 'publish', round })
       const all = (await received).flatMap((r) => r.times)
+      const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(server, 'published', { type: 'report' })
       if (all.length !== n) throw new Error(`${spec.name}: ${all.length} of ${n} clients received seq ${round + 1}`)
       if (round === 1) continue // warm-up: JIT and first-touch allocations
       sends.push(loopMs)
@@ -112,8 +118,14 @@ for (const n of SIZES) {
   const clients = Array.from({ length: PROCS }, () => spawn('./clients.ts'))
   const reps = new Map<string, Rep[]>()
   try {
+    // fresh client processes run their receive path interpreted and grow their heaps during the first
+    // thousands of messages: whichever contender came first paid for it (two to three times its steady
+    // p99 over the first rounds). One unmeasured pass of every contender, on fewer clients, warms them.
+    for (const spec of contendersAt(n)) await runOnce(spec, Math.min(n, WARM_CLIENTS), clients, `warm-${spec.name}`)
     for (let rep = 0; rep < REPS; rep++) {
-      for (const spec of contendersAt(n)) {
+      // the order turns with each repetition, so that no contender always follows the same one
+      const specs = contendersAt(n)
+      for (const spec of [...specs.slice(rep % specs.length), ...specs.slice(0, rep % specs.length)]) {
         const r = await runOnce(spec, n, clients, `${spec.name}-${rep}`)
         reps.set(spec.name, [...(reps.get(spec.name) ?? []), r])
       }
@@ -128,7 +140,7 @@ for (const n of SIZES) {
   }
   results[String(n)] = summary
   lines.push(`\nfan-out of one update to ${n} clients per server (${PROCS} client processes, ${REPS} repetitions of ${ROUNDS} rounds after a warm-up); median (min–max)\n`,
-    table(['server', 'p50 ms', 'p99 ms', 'send ms', 'RSS KB/conn', 'heap KB/conn', 'connect s'], Object.entries(summary).map(([name, s]) => [
+    table(['server', 'p50 ms', 'p99 ms', 'held ms', 'RSS KB/conn', 'heap KB/conn', 'connect s'], Object.entries(summary).map(([name, s]) => [
       name, show(s.p50), show(s.p99), show(s.sendMs), show({ ...s.rss, median: s.rss.median / 1024, min: s.rss.min / 1024, max: s.rss.max / 1024 }), show({ ...s.heap, median: s.heap.median / 1024, min: s.heap.min / 1024, max: s.heap.max / 1024 }), show(s.connectS, 2)
     ])))
   const hub = summary['hub-ws'] as Summary
