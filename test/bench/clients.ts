@@ -9,7 +9,7 @@ import type { Socket } from 'socket.io-client'
 import { WebSocket } from 'ws'
 
 export type Kind = 'ws' | 'sse' | 'socketio'
-type Command = { type: 'connect', set: string, kind: Kind, url: string, count: number, offset: number } | { type: 'expect', set: string, seq: number } | { type: 'collect', set: string } | { type: 'close', set: string } | { type: 'stop' }
+type Command = { type: 'connect', set: string, kind: Kind, url: string, count: number, offset: number } | { type: 'expect', set: string, seq: number } | { type: 'collect' } | { type: 'close', set: string } | { type: 'stop' }
 
 const IN_FLIGHT = 100
 const ADDRESSES = 8
@@ -91,7 +91,7 @@ process.on('message', (cmd: Command) => {
     connectAll(cmd.set, cmd.kind, cmd.url, cmd.count, cmd.offset).then(() => send({ type: 'ready', set: cmd.set }), (err: unknown) => send({ type: 'failed', error: String(err) }))
   } else if (cmd.type === 'collect') {
     collect()
-    send({ type: 'collected', set: cmd.set })
+    send({ type: 'collected' })
   } else if (cmd.type === 'expect') {
     const s = sets.get(cmd.set) as ClientSet
     s.times = []
