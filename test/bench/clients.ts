@@ -9,7 +9,7 @@ import type { Socket } from 'socket.io-client'
 import { WebSocket } from 'ws'
 
 export type Kind = 'ws' | 'sse' | 'socketio'
-type Command = { type: 'connect', set: string, kind: Kind, url: string, count: number, offset: number } | { type: 'expect', set: string, seq: number } | { type: 'close', set: string } | { type: 'stop' }
+type Command = { type: 'connect', set: string, kind: Kind, url: string, count: number, offset: number } | { type: 'expect', set: string, seq: number } | { type: 'collect' } | { type: 'close', set: string } | { type: 'stop' }
 
 const IN_FLIGHT = 100
 const ADDRESSES = 8
@@ -82,9 +82,16 @@ async function connectAll (set: string, kind: Kind, url: string, count: number, 
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, count) }, worker))
 }
 
+// run with --expose-gc: what connecting (or the previous server's connections) left behind is collected
+// before the measured rounds, not during one of them
+const collect = (): void => { (globalThis as { gc?: () => void }).gc?.() }
+
 process.on('message', (cmd: Command) => {
   if (cmd.type === 'connect') {
     connectAll(cmd.set, cmd.kind, cmd.url, cmd.count, cmd.offset).then(() => send({ type: 'ready', set: cmd.set }), (err: unknown) => send({ type: 'failed', error: String(err) }))
+  } else if (cmd.type === 'collect') {
+    collect()
+    send({ type: 'collected' })
   } else if (cmd.type === 'expect') {
     const s = sets.get(cmd.set) as ClientSet
     s.times = []
@@ -94,6 +101,7 @@ process.on('message', (cmd: Command) => {
   } else if (cmd.type === 'close') {
     for (const close of sets.get(cmd.set)?.closers ?? []) close()
     sets.delete(cmd.set)
+    collect()
     send({ type: 'closed', set: cmd.set })
   } else {
     for (const s of sets.values()) for (const close of s.closers) close()

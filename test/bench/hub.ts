@@ -1,8 +1,8 @@
 // Fan-out benchmark: N clients (spread over client processes and source addresses) on one server process
 // per contender: the hub over WebSocket, a bare `ws` server broadcasting the same bytes, the hub over SSE,
-// and Socket.IO (websocket transport, io.emit). Each repetition starts every contender afresh, in turn, so
-// background load hits all alike; it measures the connect time of N clients, server memory per idle
-// connection, and the delivery latency of one update to every client over several rounds.
+// and Socket.IO (websocket transport, io.emit). Each repetition starts every contender afresh and connects
+// its clients, in turn, which measures the connect time of N clients and server memory per idle connection;
+// then the contenders take turns round by round, each delivering one update to every one of its clients.
 //
 //   node --import tsx test/bench/hub.ts [--quick]   BENCH_CLIENTS (10000,19900), BENCH_PROCS (4), BENCH_REPS (3), BENCH_ROUNDS (5)
 //
@@ -19,6 +19,7 @@ const SIZES = (process.env.BENCH_CLIENTS ?? (QUICK ? '2000' : '10000,19900')).sp
 const PROCS = Number(process.env.BENCH_PROCS ?? 4)
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 3))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5))
+const WARM_CLIENTS = 2000
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
 interface Spec { name: string, server: string, kind: Kind, path: string }
@@ -35,8 +36,11 @@ const contendersAt = (n: number): Spec[] => n !== SIZES[0] ? CONTENDERS.slice(0,
 interface Mem { rss: number, heapUsed: number }
 interface Rep { connectS: number, rss: number, heap: number, p50: number, p99: number, sendMs: number }
 
-function spawn (file: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess {
-  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], env: { ...process.env, ...env }, stdio: 'inherit' })
+// BENCH_SERVER_ARGV: extra node options for the server processes only, such as `--cpu-prof --cpu-prof-dir=/tmp/prof`
+const SERVER_ARGV = (process.env.BENCH_SERVER_ARGV ?? '').split(' ').filter(Boolean)
+
+function spawn (file: string, args: string[] = [], env: Record<string, string> = {}, argv: string[] = []): ChildProcess {
+  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...argv], env: { ...process.env, ...env }, stdio: 'inherit' })
 }
 
 /** Sends `msg` (if any) and resolves with the child's next message of type `reply` (for `set`, if given). */
@@ -61,47 +65,73 @@ async function exited (p: ChildProcess): Promise<void> {
   await new Promise((resolve) => p.once('exit', resolve))
 }
 
-/** One repetition of one contender: a fresh server, N connections, ROUNDS measured updates after a warm-up. */
-async function runOnce (spec: Spec, n: number, clients: ChildProcess[], set: string): Promise<Rep> {
+/** A contender's server with its N clients connected, and what its rounds measured so far. */
+interface Live { spec: Spec, server: ChildProcess, set: string, n: number, connectS: number, before: Mem, after: Mem, latencies: number[], sends: number[] }
+
+/** A fresh server for `spec`, its memory before and after N clients connected, and the time they took. */
+async function start (spec: Spec, n: number, clients: ChildProcess[], set: string, live: Live[]): Promise<void> {
   const server = spawn('./server.ts', [spec.server], {
     WS_MAX_CONNECTIONS_PER_IP: String(n + 1000),
     WS_MAX_CONNECTIONS: String(n + 1000),
     // heartbeats and pings are timer-driven broadcasts of their own: kept out of the measured rounds
     WS_HEARTBEAT_MS: '3600000',
     WS_PING_MS: '3600000'
-  })
+  }, SERVER_ARGV)
+  const entry: Live = { spec, server, set, n, connectS: NaN, before: { rss: 0, heapUsed: 0 }, after: { rss: 0, heapUsed: 0 }, latencies: [], sends: [] }
+  live.push(entry)
+  const { port } = await ask<{ port: number }>(server, 'listening')
+  entry.before = await ask<Mem>(server, 'mem', { type: 'mem' })
+  const scheme = spec.kind === 'sse' ? 'http' : spec.kind === 'ws' ? 'ws' : 'http'
+  const started = performance.now()
+  await Promise.all(clients.map(async (c, i) => {
+    const count = Math.floor(n / PROCS) + (i < n % PROCS ? 1 : 0)
+    const offset = i * Math.ceil(n / PROCS)
+    await ask(c, 'ready', { type: 'connect', set, kind: spec.kind, url: `${scheme}://127.0.0.1:${port}${spec.path}`, count, offset }, set, 300_000)
+  }))
+  entry.connectS = (performance.now() - started) / 1000
+  entry.after = await ask<Mem>(server, 'mem', { type: 'mem' })
+}
+
+/** One update from one server to its N clients; the first round of each server is a warm-up. */
+async function round (l: Live, clients: ChildProcess[], r: number): Promise<void> {
+  const { set } = l
+  await Promise.all(clients.map(async (c) => await ask(c, 'armed', { type: 'expect', set, seq: r + 1 }, set)))
+  const received = Promise.all(clients.map(async (c) => await ask<{ times: number[] }>(c, 'received', undefined, set, 60_000)))
+  l.server.send({ type: 'publish', round: r })
+  const all = (await received).flatMap((x) => x.times)
+  const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(l.server, 'published', { type: 'report' })
+  if (all.length !== l.n) throw new Error(`${l.spec.name}: ${all.length} of ${l.n} clients received seq ${r + 1}`)
+  if (r === 1) return // warm-up: JIT and first-touch allocations
+  l.sends.push(loopMs)
+  l.latencies.push(...all.map((t) => t - t0))
+}
+
+async function stop (l: Live, clients: ChildProcess[]): Promise<void> {
+  await Promise.all(clients.map(async (c) => await ask(c, 'closed', { type: 'close', set: l.set }, l.set).catch(() => {})))
+  l.server.send({ type: 'stop' })
+  const killer = setTimeout(() => l.server.kill('SIGKILL'), 10_000)
+  await exited(l.server)
+  clearTimeout(killer)
+}
+
+/**
+ * One repetition: every contender's server started afresh and connected in turn, then ROUNDS updates
+ * after a warm-up, the contenders taking turns round by round, so that background load on the machine
+ * falls on all of them alike rather than on whichever was running its rounds at the time.
+ */
+async function repetition (specs: Spec[], n: number, clients: ChildProcess[], tag: string): Promise<Map<string, Rep>> {
+  const live: Live[] = []
   try {
-    const { port } = await ask<{ port: number }>(server, 'listening')
-    const before = await ask<Mem>(server, 'mem', { type: 'mem' })
-    const scheme = spec.kind === 'sse' ? 'http' : spec.kind === 'ws' ? 'ws' : 'http'
-    const started = performance.now()
-    await Promise.all(clients.map(async (c, i) => {
-      const count = Math.floor(n / PROCS) + (i < n % PROCS ? 1 : 0)
-      const offset = i * Math.ceil(n / PROCS)
-      await ask(c, 'ready', { type: 'connect', set, kind: spec.kind, url: `${scheme}://127.0.0.1:${port}${spec.path}`, count, offset }, set, 300_000)
+    for (const spec of specs) await start(spec, n, clients, `${spec.name}-${tag}`, live)
+    await Promise.all(clients.map(async (c) => await ask(c, 'collected', { type: 'collect' })))
+    for (let r = 1; r <= ROUNDS + 1; r++) for (const l of live) await round(l, clients, r)
+    return new Map(live.map((l) => {
+      const latencies = [...l.latencies].sort((a, b) => a - b)
+      const { before, after } = l
+      return [l.spec.name, { connectS: l.connectS, rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, p50: pct(latencies, 50), p99: pct(latencies, 99), sendMs: figure(l.sends).median }]
     }))
-    const connectS = (performance.now() - started) / 1000
-    const after = await ask<Mem>(server, 'mem', { type: 'mem' })
-    const latencies: number[] = []
-    const sends: number[] = []
-    for (let round = 1; round <= ROUNDS + 1; round++) {
-      await Promise.all(clients.map(async (c) => await ask(c, 'armed', { type: 'expect', set, seq: round + 1 }, set)))
-      const received = Promise.all(clients.map(async (c) => await ask<{ times: number[] }>(c, 'received', undefined, set, 60_000)))
-      const { t0, loopMs } = await ask<{ t0: number, loopMs: number }>(server, 'published', { type: 'publish', round })
-      const all = (await received).flatMap((r) => r.times)
-      if (all.length !== n) throw new Error(`${spec.name}: ${all.length} of ${n} clients received seq ${round + 1}`)
-      if (round === 1) continue // warm-up: JIT and first-touch allocations
-      sends.push(loopMs)
-      latencies.push(...all.map((t) => t - t0))
-    }
-    latencies.sort((a, b) => a - b)
-    return { connectS, rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, p50: pct(latencies, 50), p99: pct(latencies, 99), sendMs: figure(sends).median }
   } finally {
-    await Promise.all(clients.map(async (c) => await ask(c, 'closed', { type: 'close', set }, set).catch(() => {})))
-    server.send({ type: 'stop' })
-    const killer = setTimeout(() => server.kill('SIGKILL'), 10_000)
-    await exited(server)
-    clearTimeout(killer)
+    for (const l of live) await stop(l, clients)
   }
 }
 
@@ -112,11 +142,15 @@ for (const n of SIZES) {
   const clients = Array.from({ length: PROCS }, () => spawn('./clients.ts'))
   const reps = new Map<string, Rep[]>()
   try {
+    // fresh client processes run their receive path interpreted and grow their heaps during the first
+    // thousands of messages: whichever contender came first paid for it (two to three times its steady
+    // p99 over the first rounds). One unmeasured pass of every contender, on fewer clients, warms them.
+    await repetition(contendersAt(n), Math.min(n, WARM_CLIENTS), clients, 'warm')
     for (let rep = 0; rep < REPS; rep++) {
-      for (const spec of contendersAt(n)) {
-        const r = await runOnce(spec, n, clients, `${spec.name}-${rep}`)
-        reps.set(spec.name, [...(reps.get(spec.name) ?? []), r])
-      }
+      // the order turns with each repetition, so that no contender always follows the same one
+      const specs = contendersAt(n)
+      const measured = await repetition([...specs.slice(rep % specs.length), ...specs.slice(0, rep % specs.length)], n, clients, String(rep))
+      for (const [name, r] of measured) reps.set(name, [...(reps.get(name) ?? []), r])
     }
   } finally {
     for (const c of clients) c.send({ type: 'stop' })
@@ -128,7 +162,7 @@ for (const n of SIZES) {
   }
   results[String(n)] = summary
   lines.push(`\nfan-out of one update to ${n} clients per server (${PROCS} client processes, ${REPS} repetitions of ${ROUNDS} rounds after a warm-up); median (min–max)\n`,
-    table(['server', 'p50 ms', 'p99 ms', 'send ms', 'RSS KB/conn', 'heap KB/conn', 'connect s'], Object.entries(summary).map(([name, s]) => [
+    table(['server', 'p50 ms', 'p99 ms', 'held ms', 'RSS KB/conn', 'heap KB/conn', 'connect s'], Object.entries(summary).map(([name, s]) => [
       name, show(s.p50), show(s.p99), show(s.sendMs), show({ ...s.rss, median: s.rss.median / 1024, min: s.rss.min / 1024, max: s.rss.max / 1024 }), show({ ...s.heap, median: s.heap.median / 1024, min: s.heap.min / 1024, max: s.heap.max / 1024 }), show(s.connectS, 2)
     ])))
   const hub = summary['hub-ws'] as Summary

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks'
 import type { WebSocket } from 'ws'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 
-type Command = { type: 'mem' } | { type: 'publish', round: number } | { type: 'stop' }
+type Command = { type: 'mem' } | { type: 'publish', round: number } | { type: 'report' } | { type: 'stop' }
 interface Running { port: number, publish: (round: number) => Promise<void>, stop: () => Promise<void> }
 
 const target = process.argv[2] ?? 'hub'
@@ -74,6 +74,9 @@ async function startSocketIo (): Promise<Running> {
 }
 
 const server = target === 'raw' ? await startRaw() : target === 'socketio' ? await startSocketIo() : await startHub()
+// what the last publish reports, asked for once every client has the update: an IPC message sent while
+// clients are still reading would wake the harness in the middle of the measured broadcast
+let last: Promise<object> | undefined
 process.on('message', (cmd: Command) => {
   if (cmd.type === 'mem') {
     const gc = (globalThis as { gc?: () => void }).gc
@@ -83,7 +86,10 @@ process.on('message', (cmd: Command) => {
     send({ type: 'mem', rss, heapUsed })
   } else if (cmd.type === 'publish') {
     const t0 = now()
-    server.publish(cmd.round).then(() => send({ type: 'published', t0, loopMs: now() - t0 }), (err: unknown) => send({ type: 'failed', error: String(err) }))
+    // loopMs: how long the publish call held the event loop: the whole send for a server that does not yield
+    last = server.publish(cmd.round).then(() => ({ type: 'published', t0, loopMs: now() - t0 }), (err: unknown) => ({ type: 'failed', error: String(err) }))
+  } else if (cmd.type === 'report') {
+    last?.then(send, () => {})
   } else {
     server.stop().finally(() => process.exit(0))
   }
