@@ -3,17 +3,19 @@ import { join } from './feed.js'
 import { formatItem } from './format.js'
 import type { Look } from './format.js'
 import { CSS } from './style.js'
+import { load } from './parts.js'
 import { W, languageOf, wordsOf } from './words.js'
-import { tooltip } from './tooltip.js'
 
 // under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
 const COMPACT_BELOW = 480
 
 // the words are set by render(), which runs again when a language's pack arrives; the button needs no
-// type="button": in a shadow root it belongs to no form
+// type="button": in a shadow root it belongs to no form. The tooltip's part adds the tooltip.
 const HTML = '<div class="w" part="ticker"><button class="p" aria-pressed="false"></button>' +
   '<div class="v" role="marquee" aria-live="off"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>' +
-  '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
+  '<span class="s" role="status"></span></div>'
+
+type Bar = [w: HTMLElement, button: HTMLElement, v: HTMLElement, track: HTMLElement, main: HTMLElement, copy: HTMLElement, status: HTMLElement]
 
 let sheet: CSSStyleSheet | undefined
 
@@ -63,13 +65,8 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const language = languageOf(tags.find(Boolean) ?? '')
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
   root.innerHTML = style(root) + HTML
-  const $ = (s: string): HTMLElement => root.querySelector(s) as HTMLElement
-  const w = $('.w')
-  const v = $('.v')
-  const track = $('.t')
-  const [main, copy] = root.querySelectorAll<HTMLElement>('.c') as unknown as [HTMLElement, HTMLElement]
-  const status = $('.s')
-  const button = $('button')
+  // the bar and everything in it, in the order of HTML
+  const [w, button, v, track, main, copy, status] = root.querySelectorAll('.w,.w *') as unknown as Bar
 
   const symbols = (get('symbols') ?? '').toUpperCase().split(/[\s,]+/).filter(Boolean)
   const look: Look = {
@@ -91,7 +88,8 @@ export function mount (host: HTMLElement, origin: string): () => void {
   button.onclick = () => {
     button.setAttribute('aria-pressed', String(w.classList.toggle('h')))
   }
-  tooltip(v, $('.tip'))
+  // the tooltip's part is fetched once the rates are on screen, so that hovering never waits for it
+  let tip = false
 
   function render (): void {
     const { words } = look
@@ -104,6 +102,10 @@ export function mount (host: HTMLElement, origin: string): () => void {
     const line = items.map((i) => i.html).join('')
     v.setAttribute('aria-label', items.length === 0 ? words[W.rates] as string : `${words[W.rates]}: ${items.map((i) => i.text).join('; ')}`)
     if (items.length === 0) return
+    if (!tip) {
+      tip = true
+      load('tip').then((part) => { part.tooltip(v) }, () => { tip = false })
+    }
     main.innerHTML = `<span>${line}</span>`
     // enough repeats per copy to fill the width, so the loop has no gap at the wrap
     const one = (main.firstChild as HTMLElement).getBoundingClientRect().width
@@ -144,6 +146,13 @@ export function mount (host: HTMLElement, origin: string): () => void {
       .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
     // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
     const lines = spark ? points : undefined
+    // points come once the feed has the sparklines' part, which then draws them
+    if (lines && !look.draw) {
+      load('spark').then((part) => {
+        look.draw = part.sparkline
+        render()
+      }, () => {})
+    }
     if (next.length === shown.length && next.every((r, i) => r === shown[i]) && lines === look.spark) return
     shown = next
     look.spark = lines
