@@ -1,5 +1,5 @@
 import type { Rate } from '../domain/rate.js'
-import type { Spark, sparkline } from './sparks.js'
+import type { Spark } from './sparks.js'
 import { W, bankOf } from './words.js'
 
 /** One rendered pair: markup for the moving line and plain text for the accessible summary. */
@@ -15,7 +15,7 @@ export interface Look {
   link: string | null
   /** The sparklines' points, when the ticker shows them, and how to draw one once that part is loaded. */
   spark?: Spark | undefined
-  draw?: typeof sparkline
+  draw?: (values: number[], look: Look) => [markup: string, text: string]
   /** A value date (YYYY-MM-DD) and a currency's name in the words' language. */
   dateOf: (iso: string) => string
   nameOf: (code: string) => string

@@ -1,6 +1,6 @@
 // The sparklines, a part of their own (src/widget/parts.ts): imported only by a page with a `spark` ticker.
 import type { Fixing, Rate } from '../domain/rate.js'
-import { formatChange, formatPrice } from './format.js'
+import type * as Format from './format.js'
 import type { Look } from './format.js'
 import { W } from './words.js'
 
@@ -45,9 +45,10 @@ export function history (base: string, then: () => void): (rates: Rate[]) => Spa
 /**
  * A line a few pixels high through `values`, highest on top, coloured as a change from the first to the
  * last would be; its accessible name is the range. [markup, accessible text]. Its size and stroke are
- * presentation attributes, so the widget's stylesheet needs no rule for it.
+ * presentation attributes, so the widget's stylesheet needs no rule for it. The script hands over its
+ * number formats rather than this part carrying a copy.
  */
-export function sparkline (values: number[], { locale, words }: Look): [string, string] {
+export function sparkline (values: number[], { locale, words }: Look, { formatPrice, formatChange }: Pick<typeof Format, 'formatPrice' | 'formatChange'>): [string, string] {
   const lo = Math.min(...values)
   const hi = Math.max(...values)
   const text = `${(words[W.range] as string).replace('#', `${values.length}`)} ${formatPrice(lo, locale)}\u2013${formatPrice(hi, locale)}`

@@ -1,6 +1,6 @@
 import type { Rate } from '../domain/rate.js'
 import { join } from './feed.js'
-import { formatItem } from './format.js'
+import { formatChange, formatItem, formatPrice } from './format.js'
 import type { Look } from './format.js'
 import { CSS } from './style.js'
 import { load } from './parts.js'
@@ -149,7 +149,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
     // points come once the feed has the sparklines' part, which then draws them
     if (lines && !look.draw) {
       load('spark').then((part) => {
-        look.draw = part.sparkline
+        look.draw = (values) => part.sparkline(values, look, { formatPrice, formatChange })
         render()
       }, () => {})
     }

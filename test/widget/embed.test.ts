@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core'
 import { artifact, buildWidget, fakePage, launchBrowser, inShadow, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { until } from '../support/until.js'
+import { partRequests } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -26,6 +27,7 @@ t.test('the demo page shows all five pairs live and updates them in place', asyn
   const { app, origin } = await serve(t, { rates: variedRates() })
   const page = await newPage(t, browser, { viewport: { width: 1100, height: 640 } })
   const seen = transports(page)
+  const parts = partRequests(page)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   // CSP violations and script errors surface on the console; failed loads are checked by status below
@@ -45,6 +47,8 @@ t.test('the demo page shows all five pairs live and updates them in place', asyn
   t.equal(await page.evaluate('document.querySelector("fx-ticker").mark'), 42, 'the same element, no reload')
   t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'connected over WebSocket')
   t.same(seen.polls, [], 'no polling while the WebSocket works')
+  await waitInShadow(page, 'return root.querySelector(".tip") !== null')
+  t.same(parts.sort(), ['spark', 'tip'], 'the page imported the sparklines\' part (its second ticker has `spark`) and the tooltip\'s, once each, and no fallback')
   t.same(errors, [], 'no page errors')
 })
 
@@ -93,6 +97,7 @@ t.test('a blocked WebSocket falls back to SSE', async (t) => {
   const { app, origin } = await serve(t)
   const page = await newPage(t, browser)
   const seen = transports(page)
+  const parts = partRequests(page)
   await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
   await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
 <script src="${origin}/widget.js" async></script><fx-ticker retry="50"></fx-ticker></body></html>`)
@@ -102,12 +107,14 @@ t.test('a blocked WebSocket falls back to SSE', async (t) => {
   await waitForText(page, ['TJS/USD = 0.1053'])
   t.ok(seen.sse > 0, 'the data came over /v1/stream')
   t.same(seen.polls, [], 'without polling')
+  t.equal(parts.filter((p) => p === 'fallback').length, 1, 'the fallbacks\' part, imported once')
 })
 
 t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', async (t) => {
   const { app, origin } = await serve(t)
   const page = await newPage(t, browser)
   const seen = transports(page)
+  const parts = partRequests(page)
   const tags: string[] = []
   await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
   await page.route(/\/v1\/stream/, (route) => route.abort())
@@ -122,4 +129,25 @@ t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', a
   t.ok(seen.polls.includes(200), 'polled')
   t.ok(seen.polls.includes(304), 'an unchanged snapshot answered 304')
   t.ok(tags.some((tag) => /^"\d+/.test(tag)), 'sent the ETag back')
+  t.equal(parts.filter((p) => p === 'fallback').length, 1, 'SSE and polling from one import of the fallbacks\' part')
+})
+
+t.test('a part that failed to load is fetched again, under a new URL, the next time it is needed', async (t) => {
+  const { app, origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const asked: string[] = []
+  await page.route(/\/widget\.tip\.\w+\.js/, (route) => {
+    asked.push(new URL(route.request().url()).search)
+    return asked.length === 1 ? route.abort() : route.continue()
+  })
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  await until(() => asked.length === 1, { timeoutMs: 5000 })
+  t.equal(await inShadow(page, 'return root.querySelector(".tip")'), null, 'no tooltip while its part is missing')
+  // the next render (an update) asks again
+  await app.store.publish(publishInput(fiveRates({ TJS: 9.5 })))
+  await waitInShadow(page, 'return root.querySelector(".tip") !== null')
+  t.same(asked, ['', '?1'], 'the second import names another URL, so a remembered failure does not stick')
 })

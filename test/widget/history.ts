@@ -23,3 +23,13 @@ export async function historyRequests (page: Page): Promise<string[]> {
   })
   return seen
 }
+
+/** The widget's parts (`tip`, `spark`, `fallback`) the page fetched, one entry per response, with its status. */
+export function partRequests (page: Page): string[] {
+  const seen: string[] = []
+  page.on('response', (r) => {
+    const part = /\/widget\.(\w+)\.[0-9a-f]{12}\.js$/.exec(new URL(r.url()).pathname)?.[1]
+    if (part !== undefined) seen.push(r.status() === 200 ? part : `${part} ${r.status()}`)
+  })
+  return seen
+}

@@ -65,13 +65,50 @@ t.test('/charts.js is the demo page\'s chart script, not part of the widget; its
   t.match(page, 'data-fx-charts data-symbols="KGS,KZT,TJS,UZS,TMT"')
 })
 
-t.test('the served widget stays within 6 KB gzip', async (t) => {
+interface Part { file: string, hash: string, bytes: number, gzip: number }
+const parts = (manifest as unknown as { parts: Record<'tip' | 'spark' | 'fallback', Part> }).parts
+
+t.test('the served script stays within 4 KB gzip, and with what a page with sparklines imports within 6 KB', async (t) => {
   const app = await build(t)
   const served = (await app.inject('/widget.js')).rawPayload
   const gzip = gzipSync(served, { level: 9 }).length
   t.comment(`widget.js: ${served.length} B raw, ${gzip} B gzip`)
-  t.ok(gzip <= 6144, `${gzip} B gzip <= 6144 B`)
+  t.ok(gzip <= 4096, `${gzip} B gzip <= 4096 B`)
   t.equal(gzip, manifest.gzip, 'the manifest reports the same size')
+  // a `spark` page imports the sparklines' part and, once the rates are on screen, the tooltip's
+  let total = gzip
+  for (const part of [parts.spark, parts.tip]) {
+    const body = (await app.inject(`/${part.file}`)).rawPayload
+    t.equal(gzipSync(body, { level: 9 }).length, part.gzip, `${part.file}: the manifest reports its size`)
+    total += part.gzip
+  }
+  t.comment(`with the sparklines' and the tooltip's parts: ${total} B gzip`)
+  t.ok(total <= 6144, `${total} B gzip <= 6144 B`)
+})
+
+t.test('the parts are served under the hashed names the script imports, immutable, as JavaScript, to any origin', async (t) => {
+  const app = await build(t)
+  const script = (await app.inject('/widget.js')).body
+  t.same(Object.keys(parts).sort(), ['fallback', 'spark', 'tip'])
+  for (const part of Object.values(parts)) {
+    t.match(part.file, /^widget\.(tip|spark|fallback)\.[0-9a-f]{12}\.js$/)
+    t.ok(script.includes(part.file), `the script names ${part.file}`)
+    const res = await app.inject({ url: `/${part.file}`, headers: { origin: 'https://news.example.com' } })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /^text\/javascript/)
+    t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable')
+    t.equal(res.headers.etag, `"${part.hash}"`)
+    t.equal(res.headers['access-control-allow-origin'], '*', 'a module imported across origins needs CORS')
+    t.equal(res.rawPayload.length, part.bytes)
+    t.match(res.body, /\bexport\s*\{/, 'an ES module')
+    const again = await app.inject({ url: `/${part.file}`, headers: { 'if-none-match': res.headers.etag as string } })
+    t.equal(again.statusCode, 304)
+    const gz = await app.inject({ url: `/${part.file}`, headers: { 'accept-encoding': 'gzip' } })
+    t.same(gunzipSync(gz.rawPayload), res.rawPayload)
+  }
+  t.notMatch(script, /EventSource|mouseover|viewBox/, 'the fallbacks, the tooltip and the sparklines are not in the script')
+  t.equal((await app.inject('/widget.tip.000000000000.js')).statusCode, 404)
+  t.notMatch((await app.inject('/openapi.json')).body, /widget\.(tip|spark|fallback)/, 'the parts are not in the API document')
 })
 
 t.test('/ is a demo page that embeds the widget with the two-line snippet', async (t) => {

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { TOMORROW, fixings, historyRequests } from './history.js'
+import { TOMORROW, fixings, historyRequests, partRequests } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -27,8 +27,9 @@ async function seeded (t: Teardown): Promise<Service> {
 }
 
 /** A page on the service's origin with `body` after the embed script; collects page errors and console errors. */
-async function embed (t: Teardown, service: Service, body: string): Promise<{ page: Page, history: string[], errors: string[] }> {
+async function embed (t: Teardown, service: Service, body: string): Promise<{ page: Page, history: string[], errors: string[], parts: string[] }> {
   const page = await newPage(t, browser)
+  const parts = partRequests(page)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('console', (m) => { if (m.type() === 'error' && !BROWSER.test(m.text())) errors.push(m.text()) })
@@ -37,7 +38,7 @@ async function embed (t: Teardown, service: Service, body: string): Promise<{ pa
 <script src="${service.origin}/widget.js" async></script>
 ${body}</body></html>`)
   await page.goto(service.origin + '/embed.html')
-  return { page, history, errors }
+  return { page, history, errors, parts }
 }
 
 const lines = async (page: Page): Promise<Line[]> => await inShadow<Line[]>(page, `
@@ -165,17 +166,21 @@ for (const [what, answer] of [
 
 t.test('without the attribute no history is asked for', async (t) => {
   const service = await seeded(t)
-  const { page, history } = await embed(t, service, '<fx-ticker symbols="KZT,UZS"></fx-ticker><div data-fx-ticker data-symbols="TMT"></div>')
+  const { page, history, parts } = await embed(t, service, '<fx-ticker symbols="KZT,UZS"></fx-ticker><div data-fx-ticker data-symbols="TMT"></div>')
   await waitForText(page, ['KZT', 'UZS'])
   await waitForText(page, ['TMT'], 1)
+  await waitInShadow(page, 'return root.querySelector(".tip") !== null')
   t.equal(await inShadow<number>(page, 'return root.querySelectorAll("svg").length'), 0)
   t.same(history, [])
+  t.notOk(parts.includes('spark'), 'nor the sparklines\' part')
+  t.equal(parts.filter((p) => p === 'tip').length, 1, 'the tooltip\'s part, once for both tickers')
 })
 
 t.test('a ticker with sparklines next to one without: one request, and only that one draws them', async (t) => {
   const service = await seeded(t)
-  const { page, history } = await embed(t, service, '<fx-ticker symbols="KZT"></fx-ticker><div data-fx-ticker data-spark data-symbols="KZT,UZS"></div>')
+  const { page, history, parts } = await embed(t, service, '<fx-ticker symbols="KZT"></fx-ticker><div data-fx-ticker data-spark data-symbols="KZT,UZS"></div>')
   await waitInShadow(page, 'return root.querySelector(".c > span")?.querySelectorAll("svg").length === 2', 1)
+  t.equal(parts.filter((p) => p === 'spark').length, 1, 'the sparklines\' part, imported once')
   t.equal(await inShadow<number>(page, 'return root.querySelectorAll("svg").length', 0), 0)
   t.equal(history.length, 1)
   t.match(history[0], /^\/v1\/history\?symbols=KZT,UZS&days=45$/)
