@@ -41,7 +41,7 @@ export async function buildPacks () {
 // names of options and fields inside the bundle (the client's options and status, the widget's own
 // records) that are neither on the wire nor in the DOM: shortened to keep the widget within its budget.
 // A wire or DOM property named here would break the widget, which the browser tests would show.
-const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onSnapshot|onUpdate|onServerError|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf|draw|etag|closed|ended)$/
+const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onMessage|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf|draw|etag|closed|ended|turn|poll)$/
 
 /**
  * The esbuild options of the bundle; `i18n` names the packs the widget may fetch, `parts` the file of

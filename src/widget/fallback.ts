@@ -12,7 +12,7 @@ const UPGRADE_MS = 300_000
  * the new symbols.
  */
 export function open (socket: Shell, url: string, route: Route): void {
-  const sse = route.mode === 1
+  const sse = route.turn === 1
   const u = new URL(url.replace(/^ws/, 'http').replace(/ws(?=\?|$)/, sse ? 'stream' : 'rates'))
   let got = false
   let upgrade: ReturnType<typeof setTimeout> | undefined
@@ -25,7 +25,7 @@ export function open (socket: Shell, url: string, route: Route): void {
     if (!got) {
       socket.onopen?.(null)
       upgrade = setTimeout(() => {
-        route.mode = 0
+        route.turn = 0
         end()
       }, UPGRADE_MS)
       got = true

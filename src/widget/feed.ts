@@ -1,12 +1,15 @@
 import type { Rate } from '../domain/rate.js'
-import { createTickerClient } from '../client/client.js'
-import type { TickerClient } from '../client/client.js'
+import { openLink } from '../client/link.js'
+import type { Link } from '../client/link.js'
 import { load } from './parts.js'
-import type { Spark } from './sparks.js'
+import type { Spark, sparkline } from './sparks.js'
 import { transport } from './transport.js'
 
-/** What a ticker hears on every change of the page's connection: every rate held, whether the link is up, the sparklines. */
-export type Listener = (rates: Rate[], live: boolean, spark: Spark | undefined) => void
+/**
+ * What a ticker hears on every change of the page's connection: every rate held, whether the link is up,
+ * the sparklines' points and how to draw one (both once the sparklines' part is in).
+ */
+export type Listener = (rates: Rate[], live: boolean, spark: Spark | undefined, draw: typeof sparkline | undefined) => void
 
 type Enter = (symbols: string[], spark: boolean, listener: Listener) => () => void
 
@@ -27,12 +30,13 @@ function open (base: string, retry: number, poll: number): Enter {
   const listeners = new Set<Listener>()
   // the union of the tickers' symbols; undefined once one of them wants every currency
   let wanted: Set<string> | undefined = new Set()
-  let client: TickerClient | undefined
+  let client: Link | undefined
   let live = false
   // sparklines come from a part of their own, loaded once a ticker wants them, so that no other ticker
   // costs a history request; until it is loaded the tickers have no points
   let sparks = false
   let extend: ((rates: Rate[]) => Spark) | undefined
+  let draw: typeof sparkline | undefined
   let spark: Spark | undefined
   const rates = (): Rate[] => client?.rates() ?? []
   const tell = (): void => {
@@ -40,16 +44,17 @@ function open (base: string, retry: number, poll: number): Enter {
     else if (sparks) {
       load('spark').then((part) => {
         extend ??= part.history(base, tell)
+        draw = part.sparkline
         tell()
       }, () => {})
     }
-    for (const l of listeners) l(rates(), live, spark)
+    for (const l of listeners) l(rates(), live, spark, draw)
   }
   // tickers upgraded together all join before it connects, so the first URL asks for all their symbols;
   // if they all left already, it never connects
   queueMicrotask(() => {
     if (listeners.size === 0) return
-    client = createTickerClient({
+    client = openLink({
       url: base.replace(/^http/, 'ws') + 'v1/ws',
       ...(wanted !== undefined && { symbols: [...wanted] }),
       WebSocket: transport(poll),
@@ -70,7 +75,7 @@ function open (base: string, retry: number, poll: number): Enter {
     if (wants && !sparks) {
       sparks = true
       tell()
-    } else listener(rates(), live, spark)
+    } else listener(rates(), live, spark, draw)
     return () => {
       listeners.delete(listener)
       if (listeners.size > 0) return

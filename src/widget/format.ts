@@ -1,5 +1,5 @@
 import type { Rate } from '../domain/rate.js'
-import type { Spark } from './sparks.js'
+import type { Spark, sparkline } from './sparks.js'
 import { W, bankOf } from './words.js'
 
 /** One rendered pair: markup for the moving line and plain text for the accessible summary. */
@@ -13,9 +13,9 @@ export interface Look {
   flip: boolean
   /** The link of each pair, `{base}` replaced; null for none. */
   link: string | null
-  /** The sparklines' points, when the ticker shows them, and how to draw one once that part is loaded. */
+  /** The sparklines' points, when the ticker shows them, and how to draw one (their part's). */
   spark?: Spark | undefined
-  draw?: (values: number[], look: Look) => [markup: string, text: string]
+  draw?: typeof sparkline | undefined
   /** A value date (YYYY-MM-DD) and a currency's name in the words' language. */
   dateOf: (iso: string) => string
   nameOf: (code: string) => string
@@ -70,7 +70,7 @@ export function formatItem (r: Rate, look: Look): Item {
   }
   const points = look.spark?.[r.base]
   if (look.draw && points !== undefined && points.length > 1) {
-    const [svg, range] = look.draw(points.map((p) => inverse ? p.inverse : p.price), look)
+    const [svg, range] = look.draw(points.map((p) => inverse ? p.inverse : p.price), look, { formatPrice, formatChange })
     html += svg
     text += `, ${range}`
   }

@@ -5,7 +5,7 @@ import type * as Tip from './tip.js'
 /** Replaced by scripts/build-widget.js: the file names of the parts loaded on demand. */
 declare const PARTS: Record<keyof Parts, string>
 
-interface Parts { tip: typeof Tip, spark: typeof Sparks, fallback: typeof Fallback }
+interface Parts { tip: typeof Tip, spark: typeof Sparks & typeof Tip, fallback: typeof Fallback }
 
 // captured while the script runs: afterwards document.currentScript is null
 const script = document.currentScript as HTMLScriptElement | null
@@ -22,7 +22,9 @@ let failed = 0
  * tried again on the next call, under a new query, since a browser may remember a failed module.
  */
 export function load<K extends keyof Parts> (name: K): Promise<Parts[K]> {
-  return (parts[name] ??= import(ORIGIN + PARTS[name] + (failed ? '?' + failed : '')).catch((err: unknown) => {
+  // the sparklines' part carries the tooltip too: a page that asked for it fetches no second part
+  const file = PARTS[name === 'tip' && parts.spark ? 'spark' : name]
+  return (parts[name] ??= import(ORIGIN + file + (failed ? '?' + failed : '')).catch((err: unknown) => {
     delete parts[name]
     failed++
     throw err

@@ -4,6 +4,9 @@ import type * as Format from './format.js'
 import type { Look } from './format.js'
 import { W } from './words.js'
 
+// a page with sparklines takes the tooltip from here rather than from a part of its own (parts.ts)
+export { tooltip } from './tip.js'
+
 /**
  * A sparkline's points per base, oldest first: a new object when history arrives; a live rate changes
  * its base's points in place, and tickers redraw on the rate itself.

@@ -1,6 +1,6 @@
 import type { Rate } from '../domain/rate.js'
 import { join } from './feed.js'
-import { formatChange, formatItem, formatPrice } from './format.js'
+import { formatItem } from './format.js'
 import type { Look } from './format.js'
 import { CSS } from './style.js'
 import { load } from './parts.js'
@@ -140,22 +140,17 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const resize = new ResizeObserver(render)
   resize.observe(v)
   const spark = get('spark') !== null
-  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, spark, num('retry', 1000), num('poll', 30_000), (all, live, points) => {
+  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, spark, num('retry', 1000), num('poll', 30_000), (all, live, points, draw) => {
     showLive(live)
     const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
       .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
-    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
+    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused);
+    // points come with the part that draws them
     const lines = spark ? points : undefined
-    // points come once the feed has the sparklines' part, which then draws them
-    if (lines && !look.draw) {
-      load('spark').then((part) => {
-        look.draw = (values) => part.sparkline(values, look, { formatPrice, formatChange })
-        render()
-      }, () => {})
-    }
     if (next.length === shown.length && next.every((r, i) => r === shown[i]) && lines === look.spark) return
     shown = next
     look.spark = lines
+    look.draw = draw
     render()
   })
   return () => {

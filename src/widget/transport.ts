@@ -1,10 +1,10 @@
-import type { SocketConstructor, SocketLike } from '../client/client.js'
+import type { SocketConstructor, SocketLike } from '../client/link.js'
 import { load } from './parts.js'
 
 /** How one page's connection to a service reaches it, kept across its sockets and shared with the fallbacks' part. */
 export interface Route {
   /** 0 WebSocket, 1 SSE, 2 ETag polling of /v1/rates every `poll` ms. */
-  mode: number
+  turn: number
   poll: number
   /** The last ETag polling got: the service's names the seq and the symbol filter, so it never matches another filter. */
   etag: string
@@ -25,13 +25,13 @@ export type Shell = SocketLike & { closed?: boolean }
 export function transport (poll: number): SocketConstructor {
   let fails = 0
   const route: Route = {
-    mode: 0,
+    turn: 0,
     poll,
     etag: '',
     ended (got) {
       fails = got ? 0 : fails + 1
       if (fails > 1) {
-        route.mode = (route.mode + 1) % 3
+        route.turn = (route.turn + 1) % 3
         fails = 0
       }
     }
@@ -39,7 +39,7 @@ export function transport (poll: number): SocketConstructor {
 
   // called with `new`: a constructor that returns an object yields that object
   return function (url: string): SocketLike {
-    if (route.mode > 0) {
+    if (route.turn > 0) {
       const shell = {
         send () {},
         close () {
