@@ -1,4 +1,4 @@
-// Prints the size of the built widget (gzip and brotli) against its 4 KB gzip budget, and its language packs:
+// Prints the size of the built widget (gzip and brotli) against its 6 KB gzip budget, and its language packs:
 // `node scripts/widget-size.js [--json] [--analyze]`. --analyze adds each module's share: its minified bytes
 // and its marginal gzip cost (how much smaller the gzip is without its code).
 import { build } from 'esbuild'

@@ -39,7 +39,7 @@ async function asset (dir: URL, file: string, hash: string, type: string): Promi
   return { file, etag: `"${hash}"`, raw, gzip: gzipSync(raw, { level: 9 }), type }
 }
 
-/** The parts the widget imports on demand (`widget.<part>.<hash>.js`: tooltip, sparklines, fallback transports). */
+/** The parts the widget imports on demand (`widget.<part>.<hash>.js`: the SSE/polling fallback transports). */
 async function loadParts (dir: URL): Promise<Bundle[]> {
   try {
     const manifest = JSON.parse(await readFile(new URL('manifest.json', dir), 'utf8')) as Manifest

@@ -1,15 +1,12 @@
 import type { Rate } from '../domain/rate.js'
 import { openLink } from '../client/link.js'
 import type { Link } from '../client/link.js'
-import { load } from './parts.js'
-import type { Spark, sparkline } from './sparks.js'
+import { history } from './sparks.js'
+import type { Spark } from './sparks.js'
 import { transport } from './transport.js'
 
-/**
- * What a ticker hears on every change of the page's connection: every rate held, whether the link is up,
- * the sparklines' points and how to draw one (both once the sparklines' part is in).
- */
-export type Listener = (rates: Rate[], live: boolean, spark: Spark | undefined, draw: typeof sparkline | undefined) => void
+/** What a ticker hears on every change of the page's connection: every rate held, whether the link is up, the sparklines. */
+export type Listener = (rates: Rate[], live: boolean, spark: Spark | undefined) => void
 
 type Enter = (symbols: string[], spark: boolean, listener: Listener) => () => void
 
@@ -32,23 +29,13 @@ function open (base: string, retry: number, poll: number): Enter {
   let wanted: Set<string> | undefined = new Set()
   let client: Link | undefined
   let live = false
-  // sparklines come from a part of their own, loaded once a ticker wants them, so that no other ticker
-  // costs a history request; until it is loaded the tickers have no points
-  let sparks = false
+  // set once a ticker wants sparklines, so that no other ticker costs a history request
   let extend: ((rates: Rate[]) => Spark) | undefined
-  let draw: typeof sparkline | undefined
   let spark: Spark | undefined
   const rates = (): Rate[] => client?.rates() ?? []
   const tell = (): void => {
     if (extend) spark = extend(rates())
-    else if (sparks) {
-      load('spark').then((part) => {
-        extend ??= part.history(base, tell)
-        draw = part.sparkline
-        tell()
-      }, () => {})
-    }
-    for (const l of listeners) l(rates(), live, spark, draw)
+    for (const l of listeners) l(rates(), live, spark)
   }
   // tickers upgraded together all join before it connects, so the first URL asks for all their symbols;
   // if they all left already, it never connects
@@ -72,10 +59,10 @@ function open (base: string, retry: number, poll: number): Enter {
     wanted = symbols.length === 0 || before === undefined ? undefined : new Set([...before, ...symbols])
     if (wanted?.size !== before?.size) client?.subscribe([...wanted ?? []])
     listeners.add(listener)
-    if (wants && !sparks) {
-      sparks = true
+    if (wants && !extend) {
+      extend = history(base, tell)
       tell()
-    } else listener(rates(), live, spark, draw)
+    } else listener(rates(), live, spark)
     return () => {
       listeners.delete(listener)
       if (listeners.size > 0) return

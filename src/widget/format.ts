@@ -1,5 +1,5 @@
 import type { Rate } from '../domain/rate.js'
-import type { Spark, sparkline } from './sparks.js'
+import type { Spark } from './sparks.js'
 import { W, bankOf } from './words.js'
 
 /** One rendered pair: markup for the moving line and plain text for the accessible summary. */
@@ -13,9 +13,8 @@ export interface Look {
   flip: boolean
   /** The link of each pair, `{base}` replaced; null for none. */
   link: string | null
-  /** The sparklines' points, when the ticker shows them, and how to draw one (their part's). */
+  /** The sparklines' points, when the ticker shows them. */
   spark?: Spark | undefined
-  draw?: typeof sparkline | undefined
   /** A value date (YYYY-MM-DD) and a currency's name in the words' language. */
   dateOf: (iso: string) => string
   nameOf: (code: string) => string
@@ -69,8 +68,8 @@ export function formatItem (r: Rate, look: Look): Item {
     }
   }
   const points = look.spark?.[r.base]
-  if (look.draw && points !== undefined && points.length > 1) {
-    const [svg, range] = look.draw(points.map((p) => inverse ? p.inverse : p.price), look, { formatPrice, formatChange })
+  if (points !== undefined && points.length > 1) {
+    const [svg, range] = sparkline(points.map((p) => inverse ? p.inverse : p.price), look)
     html += svg
     text += `, ${range}`
   }
@@ -83,4 +82,20 @@ export function formatItem (r: Rate, look: Look): Item {
   const tag = href === null ? 'span' : 'a'
   const link = href === null ? '' : ` href="${esc(href.replace('{base}', r.base))}"`
   return { html: `<${tag} class="i"${link} tabindex="0" aria-describedby="tip" data-t="${esc(detail)}">${html}</${tag}>`, text }
+}
+
+/**
+ * A line a few pixels high through `values`, highest on top, coloured as a change from the first to the
+ * last would be; its accessible name is the range. [markup, accessible text]. Its size and stroke are
+ * presentation attributes, so the widget's stylesheet needs no rule for it.
+ */
+function sparkline (values: number[], { locale, words }: Look): [string, string] {
+  const lo = Math.min(...values)
+  const hi = Math.max(...values)
+  const text = `${(words[W.range] as string).replace('#', `${values.length}`)} ${formatPrice(lo, locale)}\u2013${formatPrice(hi, locale)}`
+  // 40 x 10 units in a 3em x .9em box (a unit of margin above and below for the stroke); y runs down from
+  // the highest value, and a flat line runs through the middle
+  const points = values.map((v, i) => `${i * 40 / (values.length - 1)},${hi > lo ? (hi - v) / (hi - lo) * 10 : 5}`).join(' ')
+  const dir = formatChange(((values.at(-1) as number) / (values[0] as number) - 1) * 100, locale)[0]
+  return [` <svg class="${dir}" width="3em" height=".9em" fill="none" stroke="currentColor" stroke-width="1.2" viewBox="0 -1 40 12" role="img" aria-label="${text}"><path d="M${points}"/></svg>`, text]
 }

@@ -1,11 +1,9 @@
 import type * as Fallback from './fallback.js'
-import type * as Sparks from './sparks.js'
-import type * as Tip from './tip.js'
 
 /** Replaced by scripts/build-widget.js: the file names of the parts loaded on demand. */
 declare const PARTS: Record<keyof Parts, string>
 
-interface Parts { tip: typeof Tip, spark: typeof Sparks & typeof Tip, fallback: typeof Fallback }
+interface Parts { fallback: typeof Fallback }
 
 // captured while the script runs: afterwards document.currentScript is null
 const script = document.currentScript as HTMLScriptElement | null
@@ -17,14 +15,12 @@ const parts: Partial<Record<keyof Parts, Promise<unknown>>> = {}
 let failed = 0
 
 /**
- * A part of the widget that not every page needs at first paint (the tooltip, the sparklines, the
- * fallback transports), imported once per page from the script's folder. A failed import (offline) is
+ * A part of the widget that not every page needs (the fallback transports, which only a page whose
+ * WebSocket fails uses), imported once per page from the script's folder. A failed import (offline) is
  * tried again on the next call, under a new query, since a browser may remember a failed module.
  */
 export function load<K extends keyof Parts> (name: K): Promise<Parts[K]> {
-  // the sparklines' part carries the tooltip too: a page that asked for it fetches no second part
-  const file = PARTS[name === 'tip' && parts.spark ? 'spark' : name]
-  return (parts[name] ??= import(ORIGIN + file + (failed ? '?' + failed : '')).catch((err: unknown) => {
+  return (parts[name] ??= import(ORIGIN + PARTS[name] + (failed ? '?' + failed : '')).catch((err: unknown) => {
     delete parts[name]
     failed++
     throw err

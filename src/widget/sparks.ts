@@ -1,11 +1,4 @@
-// The sparklines, a part of their own (src/widget/parts.ts): imported only by a page with a `spark` ticker.
 import type { Fixing, Rate } from '../domain/rate.js'
-import type * as Format from './format.js'
-import type { Look } from './format.js'
-import { W } from './words.js'
-
-// a page with sparklines takes the tooltip from here rather than from a part of its own (parts.ts)
-export { tooltip } from './tip.js'
 
 /**
  * A sparkline's points per base, oldest first: a new object when history arrives; a live rate changes
@@ -43,21 +36,4 @@ export function history (base: string, then: () => void): (rates: Rate[]) => Spa
     }
     return spark
   }
-}
-
-/**
- * A line a few pixels high through `values`, highest on top, coloured as a change from the first to the
- * last would be; its accessible name is the range. [markup, accessible text]. Its size and stroke are
- * presentation attributes, so the widget's stylesheet needs no rule for it. The script hands over its
- * number formats rather than this part carrying a copy.
- */
-export function sparkline (values: number[], { locale, words }: Look, { formatPrice, formatChange }: Pick<typeof Format, 'formatPrice' | 'formatChange'>): [string, string] {
-  const lo = Math.min(...values)
-  const hi = Math.max(...values)
-  const text = `${(words[W.range] as string).replace('#', `${values.length}`)} ${formatPrice(lo, locale)}\u2013${formatPrice(hi, locale)}`
-  // 40 x 10 units in a 3em x .9em box (a unit of margin above and below for the stroke); y runs down from
-  // the highest value, and a flat line runs through the middle
-  const points = values.map((v, i) => `${i * 40 / (values.length - 1)},${hi > lo ? (hi - v) / (hi - lo) * 10 : 5}`).join(' ')
-  const dir = formatChange(((values.at(-1) as number) / (values[0] as number) - 1) * 100, locale)[0]
-  return [` <svg class="${dir}" width="3em" height=".9em" fill="none" stroke="currentColor" stroke-width="1.2" viewBox="0 -1 40 12" role="img" aria-label="${text}"><path d="M${points}"/></svg>`, text]
 }

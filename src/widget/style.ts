@@ -22,6 +22,7 @@ export const CSS = ':host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
   '.u{color:var(--fx-up,var(--u))}.d{color:var(--fx-down,var(--d))}.n{color:var(--fx-muted,var(--m))}' +
   '.g,.s{font-size:.75em;border:1px solid;border-radius:.3em;padding:0 .35em;margin-left:.2em;vertical-align:.1em;color:var(--fx-muted,var(--m))}' +
   '.s:empty{display:none}.o .c{opacity:.6}' +
+  '.tip{position:fixed;z-index:9999;padding:0 .5em;border-radius:.3em;background:var(--fx-fg,var(--f));color:var(--fx-bg,var(--b));font-size:.8em}' +
   '.p{flex:none;display:grid;place-items:center;width:1.8em;height:1.8em;padding:0;border:1px solid;border-radius:50%;background:none;color:inherit;cursor:pointer;opacity:.75}' +
   '.p:hover,.p:focus-visible{opacity:1}' +
   '.p:before{content:"";box-sizing:border-box;width:.6em;height:.7em;border:solid;border-width:0 .2em}' +

@@ -3,19 +3,19 @@ import { join } from './feed.js'
 import { formatItem } from './format.js'
 import type { Look } from './format.js'
 import { CSS } from './style.js'
-import { load } from './parts.js'
+import { tooltip } from './tooltip.js'
 import { W, languageOf, wordsOf } from './words.js'
 
 // under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
 const COMPACT_BELOW = 480
 
 // the words are set by render(), which runs again when a language's pack arrives; the button needs no
-// type="button": in a shadow root it belongs to no form. The tooltip's part adds the tooltip.
+// type="button": in a shadow root it belongs to no form
 const HTML = '<div class="w" part="ticker"><button class="p" aria-pressed="false"></button>' +
   '<div class="v" role="marquee" aria-live="off"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>' +
-  '<span class="s" role="status"></span></div>'
+  '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
 
-type Bar = [w: HTMLElement, button: HTMLElement, v: HTMLElement, track: HTMLElement, main: HTMLElement, copy: HTMLElement, status: HTMLElement]
+type Bar = [w: HTMLElement, button: HTMLElement, v: HTMLElement, track: HTMLElement, main: HTMLElement, copy: HTMLElement, status: HTMLElement, tip: HTMLElement]
 
 let sheet: CSSStyleSheet | undefined
 
@@ -66,7 +66,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
   root.innerHTML = style(root) + HTML
   // the bar and everything in it, in the order of HTML
-  const [w, button, v, track, main, copy, status] = root.querySelectorAll('.w,.w *') as unknown as Bar
+  const [w, button, v, track, main, copy, status, tip] = root.querySelectorAll('.w,.w *') as unknown as Bar
 
   const symbols = (get('symbols') ?? '').toUpperCase().split(/[\s,]+/).filter(Boolean)
   const look: Look = {
@@ -88,8 +88,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
   button.onclick = () => {
     button.setAttribute('aria-pressed', String(w.classList.toggle('h')))
   }
-  // the tooltip's part is fetched once the rates are on screen, so that hovering never waits for it
-  let tip = false
+  tooltip(v, tip)
 
   function render (): void {
     const { words } = look
@@ -102,10 +101,6 @@ export function mount (host: HTMLElement, origin: string): () => void {
     const line = items.map((i) => i.html).join('')
     v.setAttribute('aria-label', items.length === 0 ? words[W.rates] as string : `${words[W.rates]}: ${items.map((i) => i.text).join('; ')}`)
     if (items.length === 0) return
-    if (!tip) {
-      tip = true
-      load('tip').then((part) => { part.tooltip(v) }, () => { tip = false })
-    }
     main.innerHTML = `<span>${line}</span>`
     // enough repeats per copy to fill the width, so the loop has no gap at the wrap
     const one = (main.firstChild as HTMLElement).getBoundingClientRect().width
@@ -140,17 +135,15 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const resize = new ResizeObserver(render)
   resize.observe(v)
   const spark = get('spark') !== null
-  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, spark, num('retry', 1000), num('poll', 30_000), (all, live, points, draw) => {
+  const leave = join(new URL(get('src') ?? origin, location.href).href.replace(/\/?$/, '/'), symbols, spark, num('retry', 1000), num('poll', 30_000), (all, live, points) => {
     showLive(live)
     const next = all.filter((r) => symbols.length === 0 || symbols.includes(r.base))
       .sort((a, b) => symbols.indexOf(a.base) - symbols.indexOf(b.base))
-    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused);
-    // points come with the part that draws them
+    // a heartbeat, or an update of another ticker's symbols, leaves this one as it is (and a focused pair focused)
     const lines = spark ? points : undefined
     if (next.length === shown.length && next.every((r, i) => r === shown[i]) && lines === look.spark) return
     shown = next
     look.spark = lines
-    look.draw = draw
     render()
   })
   return () => {

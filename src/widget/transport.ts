@@ -42,9 +42,10 @@ export function transport (poll: number): SocketConstructor {
     if (route.turn > 0) {
       const shell = {
         send () {},
+        // the client closes it again once told: one failed connection counts once
         close () {
+          if (!shell.closed) route.ended(false)
           shell.closed = true
-          route.ended(false)
         }
       } as unknown as Shell
       load('fallback').then((part) => { if (!shell.closed) part.open(shell, url, route) }, () => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import type { Fixing } from '../../src/domain/rate.js'
 
@@ -24,7 +26,7 @@ export async function historyRequests (page: Page): Promise<string[]> {
   return seen
 }
 
-/** The widget's parts (`tip`, `spark`, `fallback`) the page fetched, one entry per response, with its status. */
+/** The widget's parts (`fallback`) the page fetched, one entry per response, with its status. */
 export function partRequests (page: Page): string[] {
   const seen: string[] = []
   page.on('response', (r) => {
@@ -32,4 +34,17 @@ export function partRequests (page: Page): string[] {
     if (part !== undefined) seen.push(r.status() === 200 ? part : `${part} ${r.status()}`)
   })
   return seen
+}
+
+/**
+ * Serves `body` from a server of its own on 127.0.0.1 and returns the page's URL: a page the browser
+ * loaded from a loopback address, as a real embedding page is loaded from its host. A page fulfilled by
+ * `page.route` has no address, so Chromium's local network access checks refuse its WebSocket to the
+ * loopback service (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS) and the widget falls back to SSE.
+ */
+export async function loopbackPage (t: { teardown: (fn: () => unknown) => void }, body: string): Promise<string> {
+  const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/embed.html`
 }

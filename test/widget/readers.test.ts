@@ -34,11 +34,10 @@ ${body}</body></html>`))
   return p
 }
 
-/** Stops the line at its start, so a pair can be pointed at, once the tooltip's part (fetched as the rates appear) is in. */
+/** Stops the line at its start, so a pair can be pointed at. */
 async function hold (page: Page, n = 0): Promise<void> {
   await page.locator('fx-ticker button').nth(n).click()
   await inShadow(page, 'root.querySelector(".t").getAnimations()[0].currentTime = 0', n)
-  await waitInShadow(page, 'return root.querySelector(".tip") !== null', n)
 }
 
 /** The tooltip's state after a pointer or keyboard move: shown text, position against the item and the bar. */
