@@ -1,8 +1,7 @@
 // Bundles src/widget/index.ts into dist/widget/: widget.js (the short-lived alias), widget.<hash>.js
-// (immutable), the part it imports on demand (widget.<part>.<hash>.js, src/widget/parts.ts), one
-// widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts), the demo page's charts.js and
-// charts.<hash>.js (src/widget/charts.ts) and manifest.json (hashes, sizes) that src/routes/widget.ts
-// serves from.
+// (immutable), one widget.i18n.<lang>.<hash>.json per language pack (src/widget/packs.ts), the demo
+// page's charts.js and charts.<hash>.js (src/widget/charts.ts) and manifest.json (hashes, sizes) that
+// src/routes/widget.ts serves from.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,12 +11,8 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'dist', 'widget')
-/** The script a page loads, gzip -9: the design's budget (shared/DESIGN.md). */
+/** The script, all a page loads besides a language pack, gzip -9: the design's budget (shared/DESIGN.md). */
 export const BUDGET_GZIP = 6144
-/** Everything the worst page loads (its WebSocket refused: the script and the fallbacks' part), gzip -9. */
-export const BUDGET_PAGE_GZIP = 6144
-/** The parts of the widget that not every page needs, each an ES module it imports: the SSE/polling fallbacks. */
-export const PARTS = { fallback: 'fallback.ts' }
 
 export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length
 export const brotliSize = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length
@@ -41,13 +36,10 @@ export async function buildPacks () {
 // names of options and fields inside the bundle (the client's options and status, the widget's own
 // records) that are neither on the wire nor in the DOM: shortened to keep the widget within its budget.
 // A wire or DOM property named here would break the widget, which the browser tests would show.
-const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onMessage|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf|draw|etag|closed|ended|turn|poll)$/
+const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onMessage|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf)$/
 
-/**
- * The esbuild options of the bundle; `i18n` names the packs the widget may fetch, `parts` the file of
- * each part. The script and its parts share `mangleCache`, so that a shortened name is the same in all.
- */
-export function bundleOptions (i18n, parts = {}, mangleCache = {}) {
+/** The esbuild options of the bundle; `i18n` names the packs the widget may fetch. */
+export function bundleOptions (i18n) {
   return {
     entryPoints: [join(ROOT, 'src', 'widget', 'index.ts')],
     tsconfig: join(ROOT, 'src', 'widget', 'tsconfig.json'),
@@ -57,36 +49,17 @@ export function bundleOptions (i18n, parts = {}, mangleCache = {}) {
     target: ['chrome100', 'firefox100', 'safari15.4'],
     legalComments: 'none',
     charset: 'utf8',
-    define: { I18N: JSON.stringify([i18n.hash, i18n.languages]), PARTS: JSON.stringify(parts) },
+    define: { I18N: JSON.stringify([i18n.hash, i18n.languages]) },
     mangleProps: INTERNAL,
-    mangleCache,
     write: false
   }
-}
-
-const sized = (bytes) => ({ bytes: bytes.length, gzip: gzipSize(bytes), brotli: brotliSize(bytes) })
-
-/** Builds the parts as ES modules: { name: { file, hash, bytes, gzip, brotli, contents } } and the mangle cache. */
-async function buildParts (i18n) {
-  let mangleCache = {}
-  const parts = {}
-  for (const [name, entry] of Object.entries(PARTS)) {
-    const out = await build({ ...bundleOptions(i18n, {}, mangleCache), entryPoints: [join(ROOT, 'src', 'widget', entry)], format: 'esm' })
-    mangleCache = out.mangleCache
-    const contents = Buffer.from(out.outputFiles[0].contents)
-    const hash = sha(contents).slice(0, 12)
-    parts[name] = { file: `widget.${name}.${hash}.js`, hash, ...sized(contents), contents }
-  }
-  return { parts, mangleCache }
 }
 
 /** Builds the widget and its language packs and returns the manifest. */
 export async function buildWidget () {
   const packs = await buildPacks()
   const i18n = { hash: packs.hash, languages: Object.keys(packs.files) }
-  const { parts, mangleCache } = await buildParts(i18n)
-  const files = Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part.file]))
-  const result = await build(bundleOptions(i18n, files, mangleCache))
+  const result = await build(bundleOptions(i18n))
   const bytes = Buffer.from(result.outputFiles[0].contents)
   const hash = sha(bytes).slice(0, 12)
   const charts = await build({ ...bundleOptions(i18n), entryPoints: [join(ROOT, 'src', 'widget', 'charts.ts')], mangleProps: undefined })
@@ -95,19 +68,18 @@ export async function buildWidget () {
   const manifest = {
     file: `widget.${hash}.js`,
     hash,
-    ...sized(bytes),
+    bytes: bytes.length,
+    gzip: gzipSize(bytes),
+    brotli: brotliSize(bytes),
     budgetGzip: BUDGET_GZIP,
-    budgetPageGzip: BUDGET_PAGE_GZIP,
-    parts: Object.fromEntries(Object.entries(parts).map(([name, { contents, ...part }]) => [name, part])),
     charts: { file: `charts.${chartHash}.js`, hash: chartHash },
     i18n: { hash: packs.hash, files: Object.fromEntries(Object.keys(packs.files).map((lang) => [lang, `widget.i18n.${lang}.${packs.hash}.json`])) }
   }
   mkdirSync(OUT, { recursive: true })
-  const current = new Set([manifest.file, manifest.charts.file, ...Object.values(files), ...Object.values(manifest.i18n.files)])
+  const current = new Set([manifest.file, manifest.charts.file, ...Object.values(manifest.i18n.files)])
   for (const old of readdirSync(OUT)) {
     if (/^(widget|charts)\.(\w+\.){0,2}[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
   }
-  for (const part of Object.values(parts)) writeAtomic(join(OUT, part.file), part.contents)
   for (const [lang, json] of Object.entries(packs.files)) writeAtomic(join(OUT, manifest.i18n.files[lang]), json)
   writeAtomic(join(OUT, manifest.file), bytes)
   writeAtomic(join(OUT, 'widget.js'), bytes)
@@ -120,5 +92,4 @@ export async function buildWidget () {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const m = await buildWidget()
   process.stdout.write(`dist/widget/${m.file}: ${m.bytes} B, ${m.gzip} B gzip, ${m.brotli} B brotli (budget ${m.budgetGzip} B gzip)\n`)
-  for (const p of Object.values(m.parts)) process.stdout.write(`  dist/widget/${p.file}: ${p.bytes} B, ${p.gzip} B gzip, ${p.brotli} B brotli (imported on demand)\n`)
 }

@@ -15,8 +15,7 @@ export interface WidgetRoutesOptions {
   dir?: URL
 }
 
-interface Asset { file: string, hash: string }
-interface Manifest extends Asset { charts?: Asset, parts?: Record<string, Asset>, i18n?: { hash: string, files: Record<string, string> } }
+interface Manifest { file: string, hash: string, charts?: { file: string, hash: string }, i18n?: { hash: string, files: Record<string, string> } }
 interface Bundle { file: string, etag: string, raw: Buffer, gzip: Buffer, type: string }
 
 // the alias may change with a deploy, so caches keep it briefly; the hashed file never changes
@@ -39,16 +38,6 @@ async function asset (dir: URL, file: string, hash: string, type: string): Promi
   return { file, etag: `"${hash}"`, raw, gzip: gzipSync(raw, { level: 9 }), type }
 }
 
-/** The parts the widget imports on demand (`widget.<part>.<hash>.js`: the SSE/polling fallback transports). */
-async function loadParts (dir: URL): Promise<Bundle[]> {
-  try {
-    const manifest = JSON.parse(await readFile(new URL('manifest.json', dir), 'utf8')) as Manifest
-    return await Promise.all(Object.values(manifest.parts ?? {}).map(async ({ file, hash }) => await asset(dir, file, hash, 'text/javascript; charset=utf-8')))
-  } catch {
-    return []
-  }
-}
-
 /** The language packs the bundle fetches (`widget.i18n.<lang>.<hash>.json`), by language. */
 async function loadPacks (dir: URL): Promise<Map<string, Bundle>> {
   try {
@@ -61,7 +50,7 @@ async function loadPacks (dir: URL): Promise<Map<string, Bundle>> {
   }
 }
 
-/** GET /widget.js, GET /widget.<hash>.js, its parts and packs, and GET /, the demo page that embeds the widget as any other site would. */
+/** GET /widget.js, GET /widget.<hash>.js and GET /, the demo page that embeds the widget as any other site would. */
 const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { dir = WIDGET_DIR }) => {
   const bundle = await loadBundle(dir)
   if (bundle === undefined) fastify.log.warn({ dir: dir.pathname }, 'widget not built; run npm run build')
@@ -96,11 +85,6 @@ const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (fastify, { 
   const charts = await loadBundle(dir, true)
   fastify.get('/charts.js', { schema: { hide: true } }, async (request, reply) => send(request, reply, ALIAS_CACHE, charts))
   if (charts !== undefined) fastify.get(`/${charts.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE, charts))
-
-  // the parts the widget imports when a page needs them, from the hashed names its own build gave them
-  for (const part of await loadParts(dir)) {
-    fastify.get(`/${part.file}`, { schema: { hide: true } }, async (request, reply) => send(request, reply, IMMUTABLE_CACHE, part))
-  }
 
   // the words of the widget's other languages, fetched by the bundle from its hashed name (never revalidated);
   // /widget.i18n.<lang>.json is the same pack under a stable name, kept briefly like /widget.js

@@ -1,5 +1,9 @@
-import { ORIGIN as origin } from './parts.js'
 import { mount } from './ticker.js'
+
+// captured while the script runs: afterwards document.currentScript is null; the folder it was loaded from
+// serves the language packs of its own build
+const script = document.currentScript as HTMLScriptElement | null
+const origin = new URL('.', script?.src || location.href).href
 
 // a second copy of the script on the page finds the element defined and does nothing
 if (!customElements.get('fx-ticker')) {

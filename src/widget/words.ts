@@ -7,8 +7,7 @@ declare const I18N: [hash: string, languages: string[]]
  * The built-in English words, `|`-separated in the order of `W`, then the home banks in the order of
  * HOME_SOURCE; `#` in a word stands for a number. Other languages are the same list in a pack (packs.ts) fetched on demand.
  */
-// pure: a part that needs only `W` leaves the words out
-const EN = /* @__PURE__ */ 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|#-day range|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan'.split('|')
+const EN = 'Exchange rates|Pause|up|down|unchanged|stale|offline|peg|consensus|#-day range|National Bank of Kyrgyzstan|National Bank of Kazakhstan|Central Bank of Uzbekistan|National Bank of Tajikistan|Central Bank of Turkmenistan'.split('|')
 
 /** Indexes into a word list. */
 export const enum W { rates, pause, up, down, unchanged, stale, offline, peg, consensus, range, banks }

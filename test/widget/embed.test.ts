@@ -5,7 +5,6 @@ import type { Page } from 'playwright-core'
 import { artifact, buildWidget, fakePage, launchBrowser, inShadow, newPage, serve, tickerText, variedRates, waitForText, waitInShadow } from '../support/browser.js'
 import { fiveRates, publishInput } from '../support/snapshot.js'
 import { until } from '../support/until.js'
-import { partRequests } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -27,7 +26,6 @@ t.test('the demo page shows all five pairs live and updates them in place', asyn
   const { app, origin } = await serve(t, { rates: variedRates() })
   const page = await newPage(t, browser, { viewport: { width: 1100, height: 640 } })
   const seen = transports(page)
-  const parts = partRequests(page)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   // CSP violations and script errors surface on the console; failed loads are checked by status below
@@ -47,7 +45,6 @@ t.test('the demo page shows all five pairs live and updates them in place', asyn
   t.equal(await page.evaluate('document.querySelector("fx-ticker").mark'), 42, 'the same element, no reload')
   t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'connected over WebSocket')
   t.same(seen.polls, [], 'no polling while the WebSocket works')
-  t.same(parts, [], 'the tooltip and the second ticker\'s sparklines come with the script: no part imported')
   t.same(errors, [], 'no page errors')
 })
 
@@ -96,7 +93,6 @@ t.test('a blocked WebSocket falls back to SSE', async (t) => {
   const { app, origin } = await serve(t)
   const page = await newPage(t, browser)
   const seen = transports(page)
-  const parts = partRequests(page)
   await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
   await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
 <script src="${origin}/widget.js" async></script><fx-ticker retry="50"></fx-ticker></body></html>`)
@@ -106,14 +102,12 @@ t.test('a blocked WebSocket falls back to SSE', async (t) => {
   await waitForText(page, ['TJS/USD = 0.1053'])
   t.ok(seen.sse > 0, 'the data came over /v1/stream')
   t.same(seen.polls, [], 'without polling')
-  t.equal(parts.filter((p) => p === 'fallback').length, 1, 'the fallbacks\' part, imported once')
 })
 
 t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', async (t) => {
   const { app, origin } = await serve(t)
   const page = await newPage(t, browser)
   const seen = transports(page)
-  const parts = partRequests(page)
   const tags: string[] = []
   await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
   await page.route(/\/v1\/stream/, (route) => route.abort())
@@ -128,25 +122,38 @@ t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', a
   t.ok(seen.polls.includes(200), 'polled')
   t.ok(seen.polls.includes(304), 'an unchanged snapshot answered 304')
   t.ok(tags.some((tag) => /^"\d+/.test(tag)), 'sent the ETag back')
-  t.equal(parts.filter((p) => p === 'fallback').length, 1, 'SSE and polling from one import of the fallbacks\' part')
 })
 
-t.test('a part that failed to load is fetched again, under a new URL, the next time it is needed', async (t) => {
+t.test('one failed SSE connection is one: the next one is SSE again, not polling', async (t) => {
   const { origin } = await serve(t)
   const page = await newPage(t, browser)
   const seen = transports(page)
-  const asked: string[] = []
+  let streams = 0
   await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
-  await page.route(/\/widget\.fallback\.\w+\.js/, (route) => {
-    asked.push(new URL(route.request().url()).search)
-    return asked.length === 1 ? route.abort() : route.continue()
-  })
+  await page.route(/\/v1\/stream/, (route) => ++streams === 1 ? route.abort() : route.continue())
   await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
 <script src="${origin}/widget.js" async></script><fx-ticker retry="50"></fx-ticker></body></html>`)
   await page.goto(origin + '/embed.html')
-  // the failed import is one connection that brought nothing: the next one, still SSE, imports it again
   await waitForText(page, FIVE)
-  t.ok(seen.sse > 0, 'the data came over /v1/stream')
+  t.equal(streams, 2, 'a second /v1/stream after the failed one')
   t.same(seen.polls, [], 'without moving on to polling')
-  t.same(asked, ['', '?1'], 'the second import names another URL, so a remembered failure does not stick')
+})
+
+t.test('a page with the default snippet gets its data over WebSocket, not a fallback', async (t) => {
+  const { app, origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  const refused: string[] = []
+  page.on('console', (msg) => { if (/WebSocket/.test(msg.text())) refused.push(msg.text()) })
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'the snapshot came in a WebSocket frame')
+  t.equal(seen.sse, 0, 'no /v1/stream')
+  t.same(seen.polls, [], 'no polling')
+  t.same(refused, [], 'no WebSocket error on the console')
+  const metrics = (await app.inject('/metrics')).body
+  t.match(metrics, /^fx_push_clients\{transport="ws"\} 1$/m, 'the service counts one WebSocket client')
+  t.notMatch(metrics, /^fx_push_clients\{transport="sse"\} [1-9]/m, 'and no SSE client')
 })

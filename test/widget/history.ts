@@ -26,21 +26,9 @@ export async function historyRequests (page: Page): Promise<string[]> {
   return seen
 }
 
-/** The widget's parts (`fallback`) the page fetched, one entry per response, with its status. */
-export function partRequests (page: Page): string[] {
-  const seen: string[] = []
-  page.on('response', (r) => {
-    const part = /\/widget\.(\w+)\.[0-9a-f]{12}\.js$/.exec(new URL(r.url()).pathname)?.[1]
-    if (part !== undefined) seen.push(r.status() === 200 ? part : `${part} ${r.status()}`)
-  })
-  return seen
-}
-
 /**
  * Serves `body` from a server of its own on 127.0.0.1 and returns the page's URL: a page the browser
- * loaded from a loopback address, as a real embedding page is loaded from its host. A page fulfilled by
- * `page.route` has no address, so Chromium's local network access checks refuse its WebSocket to the
- * loopback service (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS) and the widget falls back to SSE.
+ * loaded from an address, on another origin than the service, as a real embedding page is loaded from its host.
  */
 export async function loopbackPage (t: { teardown: (fn: () => unknown) => void }, body: string): Promise<string> {
   const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body) })

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { TOMORROW, fixings, historyRequests, loopbackPage, partRequests } from './history.js'
+import { TOMORROW, fixings, historyRequests, loopbackPage } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -27,9 +27,8 @@ async function seeded (t: Teardown): Promise<Service> {
 }
 
 /** A page on a loopback origin of its own with `body` after the embed script; collects page errors and console errors. */
-async function embed (t: Teardown, service: Service, body: string): Promise<{ page: Page, history: string[], errors: string[], parts: string[] }> {
+async function embed (t: Teardown, service: Service, body: string): Promise<{ page: Page, history: string[], errors: string[] }> {
   const page = await newPage(t, browser)
-  const parts = partRequests(page)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('console', (m) => { if (m.type() === 'error' && !BROWSER.test(m.text())) errors.push(m.text()) })
@@ -38,7 +37,7 @@ async function embed (t: Teardown, service: Service, body: string): Promise<{ pa
 <script src="${service.origin}/widget.js" async></script>
 ${body}</body></html>`)
   await page.goto(url)
-  return { page, history, errors, parts }
+  return { page, history, errors }
 }
 
 const lines = async (page: Page): Promise<Line[]> => await inShadow<Line[]>(page, `
@@ -166,19 +165,17 @@ for (const [what, answer] of [
 
 t.test('without the attribute no history is asked for', async (t) => {
   const service = await seeded(t)
-  const { page, history, parts } = await embed(t, service, '<fx-ticker symbols="KZT,UZS"></fx-ticker><div data-fx-ticker data-symbols="TMT"></div>')
+  const { page, history } = await embed(t, service, '<fx-ticker symbols="KZT,UZS"></fx-ticker><div data-fx-ticker data-symbols="TMT"></div>')
   await waitForText(page, ['KZT', 'UZS'])
   await waitForText(page, ['TMT'], 1)
   t.equal(await inShadow<number>(page, 'return root.querySelectorAll("svg").length'), 0)
   t.same(history, [])
-  t.same(parts, [], 'no part imported')
 })
 
 t.test('a ticker with sparklines next to one without: one request, and only that one draws them', async (t) => {
   const service = await seeded(t)
-  const { page, history, parts } = await embed(t, service, '<fx-ticker symbols="KZT"></fx-ticker><div data-fx-ticker data-spark data-symbols="KZT,UZS"></div>')
+  const { page, history } = await embed(t, service, '<fx-ticker symbols="KZT"></fx-ticker><div data-fx-ticker data-spark data-symbols="KZT,UZS"></div>')
   await waitInShadow(page, 'return root.querySelector(".c > span")?.querySelectorAll("svg").length === 2', 1)
-  t.same(parts, [], 'the sparklines come with the script: no part imported')
   t.equal(await inShadow<number>(page, 'return root.querySelectorAll("svg").length', 0), 0)
   t.equal(history.length, 1)
   t.match(history[0], /^\/v1\/history\?symbols=KZT,UZS&days=45$/)
