@@ -11,6 +11,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'dist', 'widget')
+/** The script, all a page loads besides a language pack, gzip -9: the design's budget (shared/DESIGN.md). */
 export const BUDGET_GZIP = 6144
 
 export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length
@@ -35,7 +36,7 @@ export async function buildPacks () {
 // names of options and fields inside the bundle (the client's options and status, the widget's own
 // records) that are neither on the wire nor in the DOM: shortened to keep the widget within its budget.
 // A wire or DOM property named here would break the widget, which the browser tests would show.
-const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onSnapshot|onUpdate|onServerError|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf)$/
+const INTERNAL = /^(connection|feed|retryInMs|heartbeatTimeoutMs|initialMs|maxMs|factor|onStatus|onMessage|backoff|words|locale|spark|html|text|flip|link|dateOf|nameOf)$/
 
 /** The esbuild options of the bundle; `i18n` names the packs the widget may fetch. */
 export function bundleOptions (i18n) {
@@ -77,7 +78,7 @@ export async function buildWidget () {
   mkdirSync(OUT, { recursive: true })
   const current = new Set([manifest.file, manifest.charts.file, ...Object.values(manifest.i18n.files)])
   for (const old of readdirSync(OUT)) {
-    if (/^(widget|charts)\.(i18n\.\w+\.)?[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
+    if (/^(widget|charts)\.(\w+\.){0,2}[0-9a-f]+\.js(on)?$/.test(old) && !current.has(old)) rmSync(join(OUT, old), { force: true })
   }
   for (const [lang, json] of Object.entries(packs.files)) writeAtomic(join(OUT, manifest.i18n.files[lang]), json)
   writeAtomic(join(OUT, manifest.file), bytes)

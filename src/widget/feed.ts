@@ -1,21 +1,14 @@
-import type { Fixing, Rate } from '../domain/rate.js'
-import { createTickerClient } from '../client/client.js'
-import type { TickerClient } from '../client/client.js'
+import type { Rate } from '../domain/rate.js'
+import { openLink } from '../client/link.js'
+import type { Link } from '../client/link.js'
+import { history } from './sparks.js'
+import type { Spark } from './sparks.js'
 import { transport } from './transport.js'
-
-/**
- * A sparkline's points per base, oldest first: a new object when history arrives; a live rate changes
- * its base's points in place, and tickers redraw on the rate itself.
- */
-export type Spark = Record<string, Array<Pick<Fixing, 'date' | 'price' | 'inverse'>>>
 
 /** What a ticker hears on every change of the page's connection: every rate held, whether the link is up, the sparklines. */
 export type Listener = (rates: Rate[], live: boolean, spark: Spark | undefined) => void
 
 type Enter = (symbols: string[], spark: boolean, listener: Listener) => () => void
-
-// how many fixings a sparkline shows (45 days of history hold them across weekends and holidays)
-const POINTS = 30
 
 // one connection and one subscription set per service on the page, whatever the number of tickers
 const feeds: Record<string, Enter> = {}
@@ -34,41 +27,21 @@ function open (base: string, retry: number, poll: number): Enter {
   const listeners = new Set<Listener>()
   // the union of the tickers' symbols; undefined once one of them wants every currency
   let wanted: Set<string> | undefined = new Set()
-  let client: TickerClient | undefined
+  let client: Link | undefined
   let live = false
-  // undefined until a ticker wants sparklines, so that no other ticker costs a history request;
-  // a base asked for and not (yet) answered has no points
+  // set once a ticker wants sparklines, so that no other ticker costs a history request
+  let extend: ((rates: Rate[]) => Spark) | undefined
   let spark: Spark | undefined
   const rates = (): Rate[] => client?.rates() ?? []
   const tell = (): void => {
+    if (extend) spark = extend(rates())
     for (const l of listeners) l(rates(), live, spark)
-  }
-  // a rate of a newer date than the last point adds a point (the oldest leaves), the same date replaces it
-  const extend = (): void => {
-    if (spark === undefined) return
-    // marked as asked (no points) as they are listed
-    const missing = rates().map((r) => r.base).filter((b) => !spark![b] && (spark![b] = []))
-    if (missing[0]) {
-      // no history (an error body has no series, offline rejects) leaves the pairs without a sparkline
-      fetch(`${base}v1/history?symbols=${missing}&days=45`).then(async (res) => {
-        const { series } = await res.json() as { series: Array<{ base: string, fixings: Spark[string] }> }
-        spark = { ...spark }
-        for (const s of series) spark[s.base] = s.fixings.slice(-POINTS)
-        extend()
-        tell()
-      }).catch(() => {})
-    }
-    for (const r of rates()) {
-      const points: Spark[string] | undefined = spark[r.base]
-      const last: Spark[string][number] | undefined = points?.at(-1)
-      if (last && r.date >= last.date) spark[r.base] = [...points!.filter((p) => p.date < r.date), r].slice(-POINTS)
-    }
   }
   // tickers upgraded together all join before it connects, so the first URL asks for all their symbols;
   // if they all left already, it never connects
   queueMicrotask(() => {
     if (listeners.size === 0) return
-    client = createTickerClient({
+    client = openLink({
       url: base.replace(/^http/, 'ws') + 'v1/ws',
       ...(wanted !== undefined && { symbols: [...wanted] }),
       WebSocket: transport(poll),
@@ -77,7 +50,6 @@ function open (base: string, retry: number, poll: number): Enter {
       // called on every message (its seq) and every change of the connection
       onStatus (s) {
         live = s.connection === 'open'
-        extend()
         tell()
       }
     })
@@ -87,11 +59,10 @@ function open (base: string, retry: number, poll: number): Enter {
     wanted = symbols.length === 0 || before === undefined ? undefined : new Set([...before, ...symbols])
     if (wanted?.size !== before?.size) client?.subscribe([...wanted ?? []])
     listeners.add(listener)
-    if (wants) {
-      spark ??= {}
-      extend()
-    }
-    listener(rates(), live, spark)
+    if (wants && !extend) {
+      extend = history(base, tell)
+      tell()
+    } else listener(rates(), live, spark)
     return () => {
       listeners.delete(listener)
       if (listeners.size > 0) return

@@ -1,5 +1,5 @@
 import type { Rate } from '../domain/rate.js'
-import type { Spark } from './feed.js'
+import type { Spark } from './sparks.js'
 import { W, bankOf } from './words.js'
 
 /** One rendered pair: markup for the moving line and plain text for the accessible summary. */
@@ -86,7 +86,8 @@ export function formatItem (r: Rate, look: Look): Item {
 
 /**
  * A line a few pixels high through `values`, highest on top, coloured as a change from the first to the
- * last would be; its accessible name is the range. [markup, accessible text]
+ * last would be; its accessible name is the range. [markup, accessible text]. Its size and stroke are
+ * presentation attributes, so the widget's stylesheet needs no rule for it.
  */
 function sparkline (values: number[], { locale, words }: Look): [string, string] {
   const lo = Math.min(...values)
@@ -95,5 +96,6 @@ function sparkline (values: number[], { locale, words }: Look): [string, string]
   // 40 x 10 units in a 3em x .9em box (a unit of margin above and below for the stroke); y runs down from
   // the highest value, and a flat line runs through the middle
   const points = values.map((v, i) => `${i * 40 / (values.length - 1)},${hi > lo ? (hi - v) / (hi - lo) * 10 : 5}`).join(' ')
-  return [` <svg class="${formatChange(((values.at(-1) as number) / (values[0] as number) - 1) * 100, locale)[0]}" viewBox="0 -1 40 12" role="img" aria-label="${text}"><path d="M${points}"/></svg>`, text]
+  const dir = formatChange(((values.at(-1) as number) / (values[0] as number) - 1) * 100, locale)[0]
+  return [` <svg class="${dir}" width="3em" height=".9em" fill="none" stroke="currentColor" stroke-width="1.2" viewBox="0 -1 40 12" role="img" aria-label="${text}"><path d="M${points}"/></svg>`, text]
 }

@@ -1,6 +1,7 @@
 import { mount } from './ticker.js'
 
-// captured while the script runs: afterwards document.currentScript is null
+// captured while the script runs: afterwards document.currentScript is null; the folder it was loaded from
+// serves the language packs of its own build
 const script = document.currentScript as HTMLScriptElement | null
 const origin = new URL('.', script?.src || location.href).href
 

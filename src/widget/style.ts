@@ -10,7 +10,7 @@ export const CSS = ':host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
   `:host([theme=dark]),:host([data-theme=dark]){${DARK}}` +
   `@media (prefers-color-scheme:dark){:host(:not([theme=light],[data-theme=light])){${DARK}}}` +
   '.w{display:flex;align-items:center;gap:.5em;height:2.5em;box-sizing:border-box;padding:0 .5em;overflow:hidden;background:var(--fx-bg,var(--b));color:var(--fx-fg,var(--f));font-family:var(--fx-font,system-ui,sans-serif);font-size:var(--fx-size,1em);line-height:1.5;border:var(--fx-border,0)}' +
-  '.v{flex:1;min-width:0;overflow:hidden;-webkit-mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000)}' +
+  '.v{flex:1;overflow:hidden;-webkit-mask:linear-gradient(90deg,#0000,#000 1em calc(100% - 1em),#0000)}' +
   '.t{display:flex;width:max-content;animation:fx-m 40s linear infinite}' +
   '@keyframes fx-m{to{transform:translate(-50%)}}' +
   '.v:hover .t,.v:focus-within .t,.h .t{animation-play-state:paused}' +
@@ -20,7 +20,6 @@ export const CSS = ':host{display:block;min-height:2.5em;--b:#fff;--f:#16191d;--
   'a.i:hover b,a.i:focus-visible b{text-decoration:underline}' +
   '.k .v{font-size:.8em}.k .i{padding-right:1em}.k .i:before,.k .e,.k .q,.k .i [aria-hidden]{display:none}' +
   '.u{color:var(--fx-up,var(--u))}.d{color:var(--fx-down,var(--d))}.n{color:var(--fx-muted,var(--m))}' +
-  'svg{width:3em;height:.9em;fill:none;stroke:currentColor;stroke-width:1.2}' +
   '.g,.s{font-size:.75em;border:1px solid;border-radius:.3em;padding:0 .35em;margin-left:.2em;vertical-align:.1em;color:var(--fx-muted,var(--m))}' +
   '.s:empty{display:none}.o .c{opacity:.6}' +
   '.tip{position:fixed;z-index:9999;padding:0 .5em;border-radius:.3em;background:var(--fx-fg,var(--f));color:var(--fx-bg,var(--b));font-size:.8em}' +

@@ -3,8 +3,8 @@ import { join } from './feed.js'
 import { formatItem } from './format.js'
 import type { Look } from './format.js'
 import { CSS } from './style.js'
-import { W, languageOf, wordsOf } from './words.js'
 import { tooltip } from './tooltip.js'
+import { W, languageOf, wordsOf } from './words.js'
 
 // under this width (px) the default layout is compact: smaller type, no dots, more pairs in view
 const COMPACT_BELOW = 480
@@ -14,6 +14,8 @@ const COMPACT_BELOW = 480
 const HTML = '<div class="w" part="ticker"><button class="p" aria-pressed="false"></button>' +
   '<div class="v" role="marquee" aria-live="off"><div class="t"><div class="c"></div><div class="c" aria-hidden="true"></div></div></div>' +
   '<span class="s" role="status"></span><div class="tip" id="tip" role="tooltip" hidden></div></div>'
+
+type Bar = [w: HTMLElement, button: HTMLElement, v: HTMLElement, track: HTMLElement, main: HTMLElement, copy: HTMLElement, status: HTMLElement, tip: HTMLElement]
 
 let sheet: CSSStyleSheet | undefined
 
@@ -63,13 +65,8 @@ export function mount (host: HTMLElement, origin: string): () => void {
   const language = languageOf(tags.find(Boolean) ?? '')
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
   root.innerHTML = style(root) + HTML
-  const $ = (s: string): HTMLElement => root.querySelector(s) as HTMLElement
-  const w = $('.w')
-  const v = $('.v')
-  const track = $('.t')
-  const [main, copy] = root.querySelectorAll<HTMLElement>('.c') as unknown as [HTMLElement, HTMLElement]
-  const status = $('.s')
-  const button = $('button')
+  // the bar and everything in it, in the order of HTML
+  const [w, button, v, track, main, copy, status, tip] = root.querySelectorAll('.w,.w *') as unknown as Bar
 
   const symbols = (get('symbols') ?? '').toUpperCase().split(/[\s,]+/).filter(Boolean)
   const look: Look = {
@@ -91,7 +88,7 @@ export function mount (host: HTMLElement, origin: string): () => void {
   button.onclick = () => {
     button.setAttribute('aria-pressed', String(w.classList.toggle('h')))
   }
-  tooltip(v, $('.tip'))
+  tooltip(v, tip)
 
   function render (): void {
     const { words } = look

@@ -1,4 +1,4 @@
-import type { SocketConstructor, SocketLike } from '../client/client.js'
+import type { SocketConstructor, SocketLike } from '../client/link.js'
 
 // a fallback transport is given up for another WebSocket attempt after this long
 const UPGRADE_MS = 300_000
@@ -18,6 +18,7 @@ export function transport (pollMs: number): SocketConstructor {
   // called with `new`: a constructor that returns an object yields that object
   return function (url: string): SocketLike {
     let got = false
+    let done = false
     let upgrade: ReturnType<typeof setTimeout> | undefined
     const heard = (): void => {
       if (!got && mode > 0) {
@@ -29,7 +30,10 @@ export function transport (pollMs: number): SocketConstructor {
       got = true
       fails = 0
     }
+    // a fallback that ends closes itself, then the client closes it again: one connection counts once
     const ended = (): void => {
+      if (done) return
+      done = true
       clearTimeout(upgrade)
       if (!got && ++fails > 1) {
         mode = (mode + 1) % 3

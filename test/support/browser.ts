@@ -21,11 +21,18 @@ export function buildWidget (): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-widget.js')], { cwd: ROOT, stdio: 'pipe' })
 }
 
-/** Debian's Chromium, headless and quiet on the network; closed when the test ends. */
+/**
+ * Debian's Chromium, headless and quiet on the network; closed when the test ends. Its local network access
+ * checks are off: a page fulfilled by `fakePage` has no address, so Chromium would count it as public and
+ * refuse its WebSocket (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS) and cross-origin fetches to the
+ * service on 127.0.0.1, and the widget would quietly fall back to SSE. Started through chromium.sh, which
+ * joins that --disable-features with Playwright's own (Chromium honours only the last one).
+ */
 export async function launchBrowser (t: Teardown): Promise<Browser> {
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+    executablePath: join(ROOT, 'test', 'support', 'chromium.sh'),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+      '--disable-features=LocalNetworkAccessChecks']
   })
   t.teardown(() => browser.close())
   return browser

@@ -123,3 +123,37 @@ t.test('with WebSocket and SSE blocked it polls /v1/rates with If-None-Match', a
   t.ok(seen.polls.includes(304), 'an unchanged snapshot answered 304')
   t.ok(tags.some((tag) => /^"\d+/.test(tag)), 'sent the ETag back')
 })
+
+t.test('one failed SSE connection is one: the next one is SSE again, not polling', async (t) => {
+  const { origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  let streams = 0
+  await page.routeWebSocket(/\/v1\/ws/, (ws) => { ws.close() })
+  await page.route(/\/v1\/stream/, (route) => ++streams === 1 ? route.abort() : route.continue())
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker retry="50"></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  t.equal(streams, 2, 'a second /v1/stream after the failed one')
+  t.same(seen.polls, [], 'without moving on to polling')
+})
+
+t.test('a page with the default snippet gets its data over WebSocket, not a fallback', async (t) => {
+  const { app, origin } = await serve(t)
+  const page = await newPage(t, browser)
+  const seen = transports(page)
+  const refused: string[] = []
+  page.on('console', (msg) => { if (/WebSocket/.test(msg.text())) refused.push(msg.text()) })
+  await fakePage(page, origin + '/embed.html', `<!doctype html><html lang="en"><body>
+<script src="${origin}/widget.js" async></script><fx-ticker></fx-ticker></body></html>`)
+  await page.goto(origin + '/embed.html')
+  await waitForText(page, FIVE)
+  t.ok(seen.ws.some((f) => f.includes('"snapshot"')), 'the snapshot came in a WebSocket frame')
+  t.equal(seen.sse, 0, 'no /v1/stream')
+  t.same(seen.polls, [], 'no polling')
+  t.same(refused, [], 'no WebSocket error on the console')
+  const metrics = (await app.inject('/metrics')).body
+  t.match(metrics, /^fx_push_clients\{transport="ws"\} 1$/m, 'the service counts one WebSocket client')
+  t.notMatch(metrics, /^fx_push_clients\{transport="sse"\} [1-9]/m, 'and no SSE client')
+})

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import type { Fixing } from '../../src/domain/rate.js'
 
@@ -22,4 +24,15 @@ export async function historyRequests (page: Page): Promise<string[]> {
     if (url.pathname.startsWith('/v1/history')) seen.push(url.pathname + url.search)
   })
   return seen
+}
+
+/**
+ * Serves `body` from a server of its own on 127.0.0.1 and returns the page's URL: a page the browser
+ * loaded from an address, on another origin than the service, as a real embedding page is loaded from its host.
+ */
+export async function loopbackPage (t: { teardown: (fn: () => unknown) => void }, body: string): Promise<string> {
+  const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/embed.html`
 }

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { buildWidget, fakePage, inShadow, launchBrowser, newPage, serve, waitForText, waitInShadow } from '../support/browser.js'
 import type { Service } from '../support/browser.js'
 import { fiveRates, publishInput, rate } from '../support/snapshot.js'
-import { TOMORROW, fixings, historyRequests } from './history.js'
+import { TOMORROW, fixings, historyRequests, loopbackPage } from './history.js'
 
 buildWidget()
 const browser = await launchBrowser(t)
@@ -26,17 +26,17 @@ async function seeded (t: Teardown): Promise<Service> {
   return service
 }
 
-/** A page on the service's origin with `body` after the embed script; collects page errors and console errors. */
+/** A page on a loopback origin of its own with `body` after the embed script; collects page errors and console errors. */
 async function embed (t: Teardown, service: Service, body: string): Promise<{ page: Page, history: string[], errors: string[] }> {
   const page = await newPage(t, browser)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('console', (m) => { if (m.type() === 'error' && !BROWSER.test(m.text())) errors.push(m.text()) })
   const history = await historyRequests(page)
-  await fakePage(page, service.origin + '/embed.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
+  const url = await loopbackPage(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>
 <script src="${service.origin}/widget.js" async></script>
 ${body}</body></html>`)
-  await page.goto(service.origin + '/embed.html')
+  await page.goto(url)
   return { page, history, errors }
 }
 
