@@ -24,6 +24,9 @@ t.test('after kill -9 and a restart the last snapshot, its seq and the history a
     return (body as Snapshot).rates?.length === 5 && (body as Snapshot).rates.every((r) => r.date === '2025-11-25')
   }, { timeoutMs: 15_000, what: 'day one' })
   upstream.setDay('2025-11-26')
+  // every source asked twice since the switch: its first answer of day two has been folded in
+  const switched = upstream.hits()
+  await until(() => Object.entries(switched).every(([id, n]) => (upstream.hits()[id] ?? 0) >= n + 2), { timeoutMs: 15_000, what: 'every source on day two' })
   const before = await until(async () => {
     const { body } = await get(`${first.url}/v1/rates`)
     const s = body as Snapshot
