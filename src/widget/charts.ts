@@ -42,12 +42,16 @@ function chart ({ base, quote, fixings }: Series): string {
   const dots = fixings.map((f, i) => `<circle class="${f.basis === 'official' ? 'of' : 'co'}" cx="${x(i).toFixed(1)}" cy="${y(f.inverse).toFixed(1)}" r="2.5"><title>${esc(f.date)}: ${num(f.inverse)} (${esc(f.basis)})</title></circle>`).join('')
   const first = fixings[0] as Point
   const last = fixings[fixings.length - 1] as Point
-  const label = `${base} per ${quote} from ${first.date} to ${last.date}: between ${num(lo)} and ${num(hi)}, last ${num(last.inverse)}`
+  const label = `${base} per ${quote} from ${first.date} to ${last.date}: ${hi > lo ? `between ${num(lo)} and ${num(hi)}` : `unchanged at ${num(lo)}`}, last ${num(last.inverse)}`
+  // a flat series (a peg) has one value: one label beside its line, not the same number twice
+  const valueLabels = hi > lo
+    ? `<text class="max" x="${LEFT - 6}" y="${TOP + 8}" text-anchor="end">${num(hi)}</text>` +
+      `<text class="min" x="${LEFT - 6}" y="${H - BOTTOM}" text-anchor="end">${num(lo)}</text>`
+    : `<text class="max min" x="${LEFT - 6}" y="${(y(lo) + 4).toFixed(1)}" text-anchor="end">${num(lo)}</text>`
   return `<figure class="chart" data-base="${esc(base)}">${head}` +
     `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(label)}">` +
     `<line class="ax" x1="${LEFT}" y1="${H - BOTTOM}" x2="${W}" y2="${H - BOTTOM}"/><line class="ax" x1="${LEFT}" y1="0" x2="${LEFT}" y2="${H - BOTTOM}"/>` +
-    `<text class="max" x="${LEFT - 6}" y="${TOP + 8}" text-anchor="end">${num(hi)}</text>` +
-    `<text class="min" x="${LEFT - 6}" y="${H - BOTTOM}" text-anchor="end">${num(lo)}</text>` +
+    valueLabels +
     `<text class="from" x="${LEFT}" y="${H - 6}">${esc(first.date)}</text>` +
     `<text class="to" x="${W}" y="${H - 6}" text-anchor="end">${esc(last.date)}</text>` +
     `<polyline points="${line}"/>${dots}</svg></figure>`

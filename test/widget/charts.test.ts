@@ -10,7 +10,7 @@ buildWidget()
 const browser = await launchBrowser(t)
 
 interface Teardown { teardown: (fn: () => unknown) => void }
-interface Chart { base: string, official: number, consensus: number, points: number, max: string, min: string, from: string, to: string, label: string }
+interface Chart { base: string, official: number, consensus: number, points: number, max: string, min: string, values: number, from: string, to: string, label: string }
 
 const LEVELS: Record<string, number> = { KGS: 87.45, KZT: 509.87, TJS: 9.1845, UZS: 12041.18, TMT: 3.5 }
 
@@ -30,7 +30,7 @@ async function charts (page: Page): Promise<Chart[]> {
   return await page.evaluate(`[...document.querySelectorAll('[data-fx-charts] .chart')].map((f) => ({
     base: f.dataset.base, official: f.querySelectorAll('circle.of').length, consensus: f.querySelectorAll('circle.co').length,
     points: f.querySelector('polyline')?.getAttribute('points').split(' ').length ?? 0,
-    max: f.querySelector('.max')?.textContent, min: f.querySelector('.min')?.textContent,
+    max: f.querySelector('.max')?.textContent, min: f.querySelector('.min')?.textContent, values: f.querySelectorAll('.max, .min').length,
     from: f.querySelector('.from')?.textContent, to: f.querySelector('.to')?.textContent, label: f.querySelector('svg')?.getAttribute('aria-label') ?? '' }))`) as Chart[]
 }
 
@@ -62,7 +62,9 @@ function checkFive (t: Test, got: Chart[], service: Service): void {
     t.equal(c.to, held.at(-1)?.date, `${c.base}: last date`)
     t.equal(Number(c.max?.replace(/,/g, '')).toPrecision(5), Math.max(...values).toPrecision(5), `${c.base}: max`)
     t.equal(Number(c.min?.replace(/,/g, '')).toPrecision(5), Math.min(...values).toPrecision(5), `${c.base}: min`)
-    t.match(c.label, new RegExp(`^${c.base} per USD from ${held[0]?.date} to ${held.at(-1)?.date}: between `))
+    const flat = Math.min(...values) === Math.max(...values)
+    t.match(c.label, new RegExp(`^${c.base} per USD from ${held[0]?.date} to ${held.at(-1)?.date}: ${flat ? 'unchanged at ' : 'between '}`))
+    t.equal(c.values, flat ? 1 : 2, `${c.base}: ${flat ? 'one value label for a flat line' : 'its lowest and highest value'}`)
   }
 }
 
