@@ -187,3 +187,12 @@ t.test('the remembered answers are bounded by count and bytes, the oldest forgot
   t.notOk(served('/d'), 'nothing once closed')
   t.ok(written.every((s) => s === 200))
 })
+
+t.test('with the REST limit off the fast lane answers without limit headers', async (t) => {
+  const { origin, routed } = await serve(t, { env: { FX_RATE_LIMIT_PER_MIN: '0' } })
+  const first = await ask(origin, '/v1/rates/KZT')
+  const again = await ask(origin, '/v1/rates/KZT')
+  t.equal(routed(), 1, 'the second from the fast lane')
+  t.same(again, first)
+  t.notOk('x-ratelimit-limit' in again.headers)
+})
