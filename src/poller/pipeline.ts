@@ -125,7 +125,12 @@ export function createPipeline (opts: PipelineOptions): Pipeline {
       const rate = rates.find((r) => r.base === base)
       return rate === undefined || (rate.change === null && rate.cadence !== 'peg')
     })
-    if (missing && !opts.history.done() && Date.now() < holdUntil) return true
+    if (missing && !opts.history.done() && Date.now() < holdUntil) {
+      // a timer may fire a millisecond or so before the wall clock reaches holdUntil: look again then
+      clearTimeout(holdTimer)
+      holdTimer = setTimeout(() => { reconcileNow().catch(() => {}) }, holdUntil - Date.now() + 1)
+      return true
+    }
     released = true
     clearTimeout(holdTimer)
     return false

@@ -68,6 +68,19 @@ t.test('a backfill that never delivers delays the first snapshot by waitMs at mo
   t.equal(snapshot.rates[0]?.change, null, 'and publishes without a change rather than nothing')
 })
 
+t.test('the hold ends even when its timer fires before the wall clock has reached the end of it', async (t) => {
+  // timers run on the loop's monotonic clock and may fire a millisecond before Date.now() gets there; a wall
+  // clock running at half speed makes every timer early
+  const realNow = Date.now
+  const t0 = realNow()
+  Date.now = () => t0 + (realNow() - t0) / 2
+  t.teardown(() => { Date.now = realNow })
+  const store = createMemoryStore({ quote: 'USD', now: () => NOW })
+  start(t, store, { done: () => false, waitMs: 200 })
+  const snapshot = await until(() => store.snapshot(), { what: 'the first snapshot', timeoutMs: 10_000 })
+  t.equal(snapshot.rates[0]?.change, null)
+})
+
 t.test('a backfill that is done, or a store that already holds a snapshot, holds nothing back', async (t) => {
   const done = createMemoryStore({ quote: 'USD', now: () => NOW })
   start(t, done, { done: () => true, waitMs: 60_000 })
