@@ -43,9 +43,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const trustProxy = typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
   // one budget for every /v1 REST route, whatever spelling of the URL the router decoded, and for the fast lane
   const limit = config.rateLimitPerMin > 0 ? createRestLimit({ max: config.rateLimitPerMin, windowMs: 60_000 }) : undefined
+  const trust = trustOf(trustProxy)
   const lane = createFastLane({
     ...(limit !== undefined && { limit }),
-    ...(trustOf(trustProxy) !== undefined && { trust: trustOf(trustProxy) }),
+    ...(trust !== undefined && { trust }),
     observe: (method, route, status, seconds) => { app.metrics.observeRequest(method, route, status, seconds) },
     // the access log's debug line per request is written by the routes
     logsRequests: () => (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false

@@ -72,16 +72,13 @@ export function createFastLane ({ limit, trust, observe, logsRequests, maxEntrie
       const answer = answers.get(keyOf(req.url, headers))
       if (answer === undefined || !answer.valid() || logsRequests()) return false
       const start = performance.now()
-      let list = answer.before
-      if (limit !== undefined) {
-        const ip = addressOf(req)
-        // a refusal is the routes' to give, with its body and its log line
-        if (!limit.allows(ip)) return false
-        const spent = limit.spend(ip)
-        list = [...answer.before, 'x-ratelimit-limit', spent.limit, 'x-ratelimit-remaining', spent.remaining, 'x-ratelimit-reset', spent.reset, ...answer.after]
-      } else {
-        list = [...answer.before, ...answer.after]
-      }
+      const ip = limit === undefined ? undefined : addressOf(req)
+      // a refusal is the routes' to give, with its body and its log line
+      if (ip !== undefined && !limit?.allows(ip)) return false
+      const spent = ip === undefined ? undefined : limit?.spend(ip)
+      const list = spent === undefined
+        ? [...answer.before, ...answer.after]
+        : [...answer.before, 'x-ratelimit-limit', spent.limit, 'x-ratelimit-remaining', spent.remaining, 'x-ratelimit-reset', spent.reset, ...answer.after]
       if (etagMatches(headers['if-none-match'], answer.etag)) {
         res.writeHead(304, list)
         res.end()
